@@ -1,0 +1,289 @@
+"""Read any supported dataset into located rows: one LoadedRow per physical record, never a traceback.
+
+    read_rows(paths)  ->  LoadedRow (a record, or findings saying why not)  |  Finding (about a whole file)
+
+Every physical record (a JSONL line, an array element, a CSV or Parquet row) yields exactly one LoadedRow,
+so callers can prove that rows in == rows kept + rows rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from curate.errors import SourceError
+from curate.io import files
+from curate.io.parse import finding, parse_json_line, value_problems
+from curate.io.shapes import ShapeError, apply_mapping, detect_shape, known_shapes
+from schemas.findings import Finding, Location, Severity
+from schemas.options import ReadOptions
+from schemas.records import RECORD_MODELS, Record
+
+
+@dataclass(slots=True)
+class LoadedRow:
+    location: Location
+    source: dict[str, Any] | None  # the object as read, before mapping; None when it could not be parsed
+    raw: str | None  # the text of the line when it could not be parsed (for rejects files)
+    record: Record | None = None
+    shape: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.record is not None and not any(f.severity is Severity.error for f in self.findings)
+
+
+def read_rows(paths: Iterable[str], options: ReadOptions | None = None) -> Iterator[LoadedRow | Finding]:
+    opts = options or ReadOptions()
+    for path in paths:
+        yield from _read_one(path, opts)
+
+
+def read_records(paths: Iterable[str], options: ReadOptions | None = None) -> Iterator[LoadedRow]:
+    """Only the rows (file-level findings dropped): for callers that account per row."""
+    for item in read_rows(paths, options):
+        if isinstance(item, LoadedRow):
+            yield item
+
+
+def _read_one(path: str, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
+    if files.is_hf_dataset_dir(path):
+        yield from _rows_from_values(path, _iter_hf_dir(path), opts)
+        return
+    if files.looks_like_hub_id(path):
+        yield from _rows_from_values(path, _iter_hub(path), opts)
+        return
+    fmt, compression = files.split_suffixes(path)
+    file_loc = Location(file=path, line=None, row=0)
+    stream = files.open_binary(path, compression)
+    try:
+        stream = files.buffered(stream)
+        try:
+            head = stream.peek(len(files.LFS_POINTER_PREFIX))
+        except (OSError, EOFError, zlib.error) as exc:
+            yield finding("truncated_compression", file_loc, f"cannot decompress: {exc}")
+            return
+        if not head.strip():
+            yield finding("empty_file", file_loc, "the file holds no data")
+            return
+        if head.startswith(files.LFS_POINTER_PREFIX):
+            yield finding("lfs_pointer", file_loc, "this is a Git LFS pointer, not the data; run `git lfs pull` first")
+            return
+        if fmt in (None, "json", "jsonl"):
+            fmt = files.sniff_format(stream)
+        if fmt == "jsonl":
+            yield from _read_jsonl(path, stream, opts)
+        elif fmt == "json":
+            yield from _read_json_array(path, stream, opts)
+        elif fmt == "csv":
+            yield from _read_csv(path, stream, opts)
+        elif fmt == "parquet":
+            yield from _rows_from_values(path, _iter_parquet(stream), opts)
+    finally:
+        stream.close()
+
+
+def _read_jsonl(path: str, stream: io.BufferedReader, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
+    row = 0
+    last_line = 0
+    try:
+        for number, raw, ended in files.read_lines(stream, opts.max_line_bytes):
+            last_line = number
+            if raw is not None and not raw.strip():
+                continue  # blank lines separate nothing and hold no record
+            row += 1
+            loc = Location(file=path, line=number, row=row)
+            if raw is None:
+                yield LoadedRow(loc, None, None, findings=[finding("line_too_long", loc, f"line is longer than {opts.max_line_bytes:,} bytes")])
+                continue
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            data, problems = parse_json_line(raw, loc, last_line_unterminated=not ended)
+            if data is None:
+                yield LoadedRow(loc, None, raw.decode("utf-8", "replace"), findings=problems)
+            else:
+                yield to_loaded_row(loc, data, opts)
+    except (EOFError, OSError, zlib.error) as exc:
+        yield finding("truncated_compression", Location(file=path, line=last_line + 1, row=row + 1), f"compressed stream ends early or is corrupt: {exc}")
+
+
+def _read_json_array(path: str, stream: io.BufferedReader, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
+    """Walk the array element by element with raw_decode, so each element keeps its line number."""
+    try:
+        data = stream.read()
+    except (EOFError, OSError, zlib.error) as exc:
+        yield finding("truncated_compression", Location(file=path, row=0), f"compressed stream ends early or is corrupt: {exc}")
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        yield finding("invalid_encoding", Location(file=path, line=line, row=0), f"bytes at offset {exc.start} are not valid UTF-8; nothing after them can be read")
+        return
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    row = 0
+    while True:
+        pos = _skip_ws(text, pos)
+        if pos < len(text) and text[pos] == "]":
+            return
+        line = text.count("\n", 0, pos) + 1
+        row += 1
+        loc = Location(file=path, line=line, row=row)
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            code = "truncated_line" if exc.pos >= len(text.rstrip()) else "invalid_json"
+            yield LoadedRow(loc, None, text[pos : pos + 200], findings=[finding(code, loc, f"{exc.msg} at line {exc.lineno}; the rest of the array cannot be read")])
+            return
+        except RecursionError:
+            yield LoadedRow(loc, None, None, findings=[finding("too_deep", loc, "JSON nested too deeply; the rest of the array cannot be read")])
+            return
+        if not isinstance(value, dict):
+            yield LoadedRow(loc, None, json.dumps(value)[:200], findings=[finding("not_an_object", loc, f"array element is a JSON {type(value).__name__}, not an object")])
+        else:
+            problems = value_problems(value, loc)
+            yield LoadedRow(loc, None, None, findings=problems) if problems else to_loaded_row(loc, value, opts)
+        pos = _skip_ws(text, end)
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+        elif pos >= len(text) or text[pos] != "]":
+            yield finding("truncated_line" if pos >= len(text) else "invalid_json", Location(file=path, line=text.count("\n", 0, pos) + 1, row=row), "array is not closed with ']'")
+            return
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _read_csv(path: str, stream: io.BufferedReader, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
+    # surrogateescape keeps undecodable bytes visible (as U+DC80..U+DCFF) so each bad row is reported, not the file.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.DictReader(text)
+    row = 0
+    start_line = 2
+    try:
+        for values in reader:
+            row += 1
+            loc = Location(file=path, line=start_line, row=row)
+            start_line = reader.line_num + 1
+            if None in values:
+                yield LoadedRow(loc, None, None, findings=[finding("invalid_csv", loc, "row has more cells than the header")])
+                continue
+            if any(isinstance(v, str) and any("\udc80" <= c <= "\udcff" for c in v) for v in values.values()):
+                yield LoadedRow(loc, None, None, findings=[finding("invalid_encoding", loc, "row holds bytes that are not valid UTF-8")])
+                continue
+            yield to_loaded_row(loc, {k: v for k, v in values.items() if v is not None}, opts)
+    except csv.Error as exc:
+        loc = Location(file=path, line=start_line, row=row + 1)
+        yield LoadedRow(loc, None, None, findings=[finding("invalid_csv", loc, str(exc))])
+
+
+def _iter_parquet(stream: io.BufferedReader) -> Iterator[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(stream)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise SourceError(f"not a readable Parquet file: {exc}") from exc
+    for batch in parquet.iter_batches(batch_size=8192):
+        yield from batch.to_pylist()
+
+
+def _iter_hf_dir(path: str) -> Iterator[dict[str, Any]]:
+    try:
+        import datasets
+    except ImportError as exc:
+        raise SourceError(f"{path} is a Hugging Face datasets directory; install the `datasets` package to read it") from exc
+    loaded = datasets.load_from_disk(path)
+    splits = loaded.values() if isinstance(loaded, datasets.DatasetDict) else [loaded]
+    for split in splits:
+        yield from split
+
+
+def _iter_hub(name: str) -> Iterator[dict[str, Any]]:
+    try:
+        import datasets
+    except ImportError as exc:
+        raise SourceError(f"{name} is neither a file nor a directory (as a hub id it needs the `datasets` package)") from exc
+    try:
+        loaded = datasets.load_dataset(name)
+    except Exception as exc:  # offline, missing repo, auth: all mean "cannot read this source"
+        raise SourceError(
+            f"{name} is not a local file, so it was read as a Hugging Face hub id, and loading it failed: {exc}. "
+            "Offline, download the dataset elsewhere and pass the local path."
+        ) from exc
+    for split in loaded.values():
+        yield from split
+
+
+def _rows_from_values(path: str, values: Iterator[dict[str, Any]], opts: ReadOptions) -> Iterator[LoadedRow]:
+    for row, value in enumerate(values, start=1):
+        loc = Location(file=path, line=None, row=row)
+        problems = value_problems(value, loc)
+        yield LoadedRow(loc, value, None, findings=problems) if problems else to_loaded_row(loc, value, opts)
+
+
+def to_loaded_row(loc: Location, data: dict[str, Any], opts: ReadOptions) -> LoadedRow:
+    mapped = apply_mapping(data, opts.mapping)
+    detected = detect_shape(mapped)
+    if detected is None:
+        shapes = "; ".join(f"{name} ({', '.join(keys)})" for name, keys in known_shapes())
+        keys = ", ".join(sorted(mapped)) or "none"
+        msg = f"keys [{keys}] match no known dataset shape"
+        f = Finding(code="unknown_shape", severity=Severity.error, location=loc, message=msg, hint=f"Rename keys with --map src=dst. Known shapes: {shapes}.")
+        return LoadedRow(loc, data, None, findings=[f])
+    shape, mapper = detected
+    try:
+        fields = mapper(mapped)
+    except ShapeError as exc:
+        return LoadedRow(loc, data, None, shape=shape, findings=[finding("invalid_value", loc, str(exc), field=exc.field)])
+    except (TypeError, AttributeError, KeyError) as exc:
+        return LoadedRow(loc, data, None, shape=shape, findings=[finding("wrong_type", loc, f"cannot map the {shape} shape: {exc}")])
+    limit_problems = _limit_problems(fields, loc, opts)
+    if limit_problems:
+        return LoadedRow(loc, data, None, shape=shape, findings=limit_problems)
+    model = RECORD_MODELS[fields["kind"]]
+    try:
+        record = model.model_validate(fields)
+    except ValidationError as exc:
+        return LoadedRow(loc, data, None, shape=shape, findings=[_validation_finding(err, loc) for err in exc.errors(include_url=False)])
+    return LoadedRow(loc, data, None, record=record, shape=shape)  # type: ignore[arg-type]
+
+
+def _limit_problems(fields: dict[str, Any], loc: Location, opts: ReadOptions) -> list[Finding]:
+    found = []
+    messages = fields.get("messages")
+    if isinstance(messages, list) and len(messages) > opts.max_turns:
+        found.append(finding("too_many_turns", loc, f"{len(messages):,} turns; the limit is {opts.max_turns:,}", field="messages"))
+    for key, value in fields.items():
+        if isinstance(value, str) and len(value) > opts.max_field_chars:
+            found.append(finding("field_too_long", loc, f"{len(value):,} characters; the limit is {opts.max_field_chars:,}", field=key))
+    return found
+
+
+_PYDANTIC_CODES = {"missing": "missing_field", "extra_forbidden": "unexpected_field"}
+
+
+def _validation_finding(err: Any, loc: Location) -> Finding:
+    kind = err["type"]
+    code = _PYDANTIC_CODES.get(kind) or ("wrong_type" if kind.endswith("_type") or kind.startswith("union") else "invalid_value")
+    where = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "list[", "str")))
+    got = err.get("input")
+    shown = "" if kind == "missing" else f" (got {type(got).__name__} {str(got)[:60]!r})"
+    hint = {
+        "missing_field": "Add the field, or map a source key onto it with --map src=dst.",
+        "wrong_type": "Give the field the expected type (text fields must be strings).",
+        "unexpected_field": "Remove the field or move it under `meta`.",
+    }.get(code, "")
+    return Finding(code=code, severity=Severity.error, location=loc, message=f"{err['msg']}{shown}", hint=hint, field=where or None)

@@ -1,0 +1,60 @@
+"""Atomic output: write to a temporary file beside the target, fsync, rename. A killed run leaves the old file or none."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces `target`, on any exception it is removed."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_write(target: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    with atomic_path(target) as tmp, open(tmp, mode) as fh:
+        yield fh
+
+
+def dumps_line(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY)
+
+
+def write_jsonl(target: str | Path, rows: Iterable[Any]) -> int:
+    """Write rows as JSON Lines atomically; returns the number of rows written."""
+    n = 0
+    with atomic_write(target) as fh:
+        for row in rows:
+            fh.write(dumps_line(row))
+            n += 1
+    return n
+
+
+def write_json(target: str | Path, obj: Any) -> None:
+    with atomic_write(target) as fh:
+        fh.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+
+
+def write_text(target: str | Path, text: str) -> None:
+    with atomic_write(target, "w") as fh:
+        fh.write(text)

@@ -1,0 +1,1 @@
+"""evalkit: generate answers from models, score them with a rubric, compare models with statistics."""

@@ -1,0 +1,1 @@
+"""The curatekit training plugin: LoRA SFT and DPO over transformers + peft + TRL."""
