@@ -119,6 +119,7 @@ class SplitReport(BaseModel):
     rows_in_duplicate_clusters: int
     clusters_moved: int = Field(description="Multi-row clusters that straddled a split boundary and were moved whole to one side.")
     stratify: str | None = None
+    strata: dict[str, float] = Field(default_factory=dict, description="Share of all records per stratum value.")
     parts: list[SplitPart]
     rejects: str | None = Field(default=None, description="Where unreadable rows went.")
 
