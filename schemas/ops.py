@@ -206,6 +206,7 @@ class DiffEntry(BaseModel):
     old_location: str | None = None
     new_location: str | None = None
     changes: list[FieldChange] = Field(default_factory=list)
+    record: dict[str, Any] | None = Field(default=None, description="The canonical record, for added and removed entries.")
 
 
 class DiffReport(BaseModel):
