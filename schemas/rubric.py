@@ -81,3 +81,32 @@ class ScoreOptions(BaseModel):
     judge_model: str | None = Field(default=None, description="Override the model of every judge criterion.")
     judge_base_url: str | None = Field(default=None, description="Override the base URL of every judge criterion (openai backend).")
     limit: int | None = Field(default=None, ge=1, description="Score only the first N rows of each input (for a quick look).")
+
+
+class CriterionSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Criterion name.")
+    applied: int = Field(description="Examples the criterion applied to.")
+    scored: int = Field(description="Of those, how many got a value.")
+    unscored: dict[str, int] = Field(default_factory=dict, description="unscored_reason -> count.")
+    mean: float | None = Field(default=None, description="Mean value over the scored examples.")
+    pass_rate: float | None = Field(default=None, description="Share of scored examples that passed, when the criterion has a threshold.")
+
+
+class ModelSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="Model label.")
+    examples: int = Field(description="Scored rows of this model.")
+    mean_total: float | None = Field(description="Mean weighted total over rows that have one.")
+    criteria: list[CriterionSummary] = Field(description="Per criterion, in rubric order.")
+
+
+class ScoreSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rubric: str = Field(description="Rubric name.")
+    rubric_hash: str = Field(description="sha256 of the resolved rubric.")
+    outputs: dict[str, str] = Field(description="Input file -> scores file written.")
+    models: list[ModelSummary] = Field(description="One entry per model label, in order of first appearance.")

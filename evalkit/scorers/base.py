@@ -1,0 +1,92 @@
+"""What a scorer is: a small class with a name, a params model and `score(example, output) -> CriterionScore`.
+
+    value in [0, 1]          a score
+    value None + reason      unscored: the score could not be produced (no reference, judge output unparseable);
+                             the rubric total leaves it out, it never counts as 0
+
+SCORERS maps names to classes; `@register` adds one. Scorers that batch (embeddings, judges) override
+score_batch; scorers that look at other rows (pairwise judges) override prepare.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.eval import CriterionScore, Prediction
+
+__all__ = ["SCORERS", "Scorer", "ScorerParams", "register", "scored", "unscored"]
+
+
+class ScorerParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scorer:
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    Params: ClassVar[type[ScorerParams]] = ScorerParams
+
+    def __init__(self, params: ScorerParams | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    def score(self, example: Prediction, output: str) -> CriterionScore:
+        raise NotImplementedError
+
+    def score_batch(self, examples: list[Prediction]) -> list[CriterionScore]:
+        return [self.score(ex, ex.output) for ex in examples]
+
+    def prepare(self, predictions: list[Prediction]) -> None:
+        """See every prediction of the run before scoring (pairwise scorers find their baseline here)."""
+
+
+SCORERS: dict[str, type[Scorer]] = {}
+
+
+def register(cls: type[Scorer]) -> type[Scorer]:
+    SCORERS[cls.name] = cls
+    return cls
+
+
+def scored(value: float, explanation: str = "") -> CriterionScore:
+    return CriterionScore(value=min(1.0, max(0.0, float(value))), explanation=explanation)
+
+
+def unscored(reason: str, explanation: str = "", raw: str | None = None) -> CriterionScore:
+    return CriterionScore(value=None, unscored_reason=reason, explanation=explanation, raw=raw)
+
+
+def ratio(n: int, d: int) -> float:
+    return n / d if d else 0.0
+
+
+_WS = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.IGNORECASE)
+
+
+def normalizer(*, case_sensitive: bool, ignore_punctuation: bool, ignore_articles: bool, collapse_whitespace: bool = True) -> Callable[[str], str]:
+    """NFKC first (so full-width digits and ligatures compare equal), then the chosen folds."""
+
+    def norm(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text)
+        if not case_sensitive:
+            text = text.casefold()
+        if ignore_punctuation:
+            text = _PUNCT.sub(" " if collapse_whitespace else "", text)
+        if ignore_articles:
+            text = _ARTICLES.sub(" ", text)
+        if collapse_whitespace:
+            text = _WS.sub(" ", text).strip()
+        return text
+
+    return norm
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,77 @@
+"""numeric_match: compare the final number of the output with the reference's (GSM8K `#### N` convention)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from pydantic import Field
+
+from evalkit.scorers.base import Scorer, ScorerParams, register, scored, unscored
+from schemas.eval import CriterionScore, Prediction
+
+# 1,234,567.89 | 1234 | .5 | -3 ; a thousands comma only between groups of three digits.
+NUMBER = re.compile(r"(?<![\w.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d)|(?<![\w.])[-−]?\.\d+")
+GSM8K_MARK = "####"
+ANSWER_PHRASE = re.compile(r"(?:final answer|the answer)\s*(?:is|:|=)?\s*[:\s]*\$?\s*", re.IGNORECASE)
+
+
+def parse_number(token: str) -> Decimal | None:
+    try:
+        return Decimal(token.replace(",", "").replace("−", "-"))
+    except InvalidOperation:
+        return None
+
+
+def numbers(text: str) -> list[str]:
+    return NUMBER.findall(unicodedata.normalize("NFKC", text))
+
+
+def final_number(text: str, *, answer_phrase: bool) -> tuple[str | None, str]:
+    """(the number, how it was found): after the last '####', else after the last 'the answer is', else the last one."""
+    text = unicodedata.normalize("NFKC", text)
+    if GSM8K_MARK in text:
+        found = numbers(text.rsplit(GSM8K_MARK, 1)[1])
+        if found:
+            return found[0], "after ####"
+    if answer_phrase:
+        for m in reversed(list(ANSWER_PHRASE.finditer(text))):
+            found = numbers(text[m.end() : m.end() + 40])
+            if found:
+                return found[0], "after 'the answer is'"
+    found = numbers(text)
+    return (found[-1], "last number") if found else (None, "")
+
+
+class NumericMatchParams(ScorerParams):
+    expected: float | None = Field(default=None, description="The correct number; default: the final number of the example's reference.")
+    abs_tol: float = Field(default=1e-6, ge=0, description="Largest absolute difference counted as equal.")
+    rel_tol: float = Field(default=0.0, ge=0, description="Largest difference relative to the expected value counted as equal.")
+    answer_phrase: bool = Field(default=True, description="Prefer a number after 'the answer is' / 'final answer:' over the last number.")
+
+
+@register
+class NumericMatch(Scorer):
+    name = "numeric_match"
+    summary = "1 when the output's final number equals the reference's (after '####' if present; commas ignored), else 0."
+    Params = NumericMatchParams
+
+    def score(self, example: Prediction, output: str) -> CriterionScore:
+        p = self.params
+        if p.expected is not None:
+            want, how_ref = Decimal(repr(p.expected)), "expected"
+        elif example.reference is None:
+            return unscored("no_reference", "the example has no reference and the criterion gives no `expected`")
+        else:
+            token, how_ref = final_number(example.reference, answer_phrase=False)
+            parsed = parse_number(token) if token else None
+            if parsed is None:
+                return unscored("reference_has_no_number", "no number found in the reference")
+            want = parsed
+        token, how = final_number(output, answer_phrase=p.answer_phrase)
+        got = parse_number(token) if token else None
+        if got is None:
+            return scored(0.0, f"no number in the output (expected {want})")
+        ok = abs(got - want) <= max(Decimal(repr(p.abs_tol)), Decimal(repr(p.rel_tol)) * abs(want))
+        return scored(1.0 if ok else 0.0, f"{got} ({how}) {'==' if ok else '!='} {want} ({how_ref})")
