@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 
 from curate.errors import SourceError
 from curate.io import files
-from curate.io.parse import finding, parse_json_line, value_problems
+from curate.io.parse import HINTS, finding, parse_json_line, value_problems
 from curate.io.shapes import ShapeError, apply_mapping, detect_shape, known_shapes
 from schemas.findings import Finding, Location, Severity
 from schemas.options import ReadOptions
@@ -55,6 +54,16 @@ def read_records(paths: Iterable[str], options: ReadOptions | None = None) -> It
 
 
 def _read_one(path: str, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
+    """One file's rows, then an empty_file finding if it held no record and nothing else was said about it."""
+    said = 0
+    for item in _read_source(path, opts):
+        said += 1
+        yield item
+    if said == 0:
+        yield finding("empty_file", Location(file=path, line=None, row=0), "the file holds no records")
+
+
+def _read_source(path: str, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
     if files.is_hf_dataset_dir(path):
         yield from _rows_from_values(path, _iter_hf_dir(path), opts)
         return
@@ -63,72 +72,69 @@ def _read_one(path: str, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
         return
     fmt, compression = files.split_suffixes(path)
     file_loc = Location(file=path, line=None, row=0)
-    stream = files.open_binary(path, compression)
+    raw = files.open_binary(path, compression)
+    decompressed = raw if isinstance(raw, files.DecompressedStream) else None
+    stream = files.buffered(raw)
     try:
-        stream = files.buffered(stream)
-        try:
-            head = stream.peek(len(files.LFS_POINTER_PREFIX))
-        except (OSError, EOFError, zlib.error) as exc:
-            yield finding("truncated_compression", file_loc, f"cannot decompress: {exc}")
-            return
-        if not head.strip():
-            yield finding("empty_file", file_loc, "the file holds no data")
-            return
+        head = stream.peek(len(files.LFS_POINTER_PREFIX))
         if head.startswith(files.LFS_POINTER_PREFIX):
             yield finding("lfs_pointer", file_loc, "this is a Git LFS pointer, not the data; run `git lfs pull` first")
             return
-        if fmt in (None, "json", "jsonl"):
+        if head and fmt in (None, "json", "jsonl"):
             fmt = files.sniff_format(stream)
-        if fmt == "jsonl":
+        if not head:
+            pass  # nothing decompressed or an empty file: the error below or empty_file says so
+        elif fmt == "jsonl":
             yield from _read_jsonl(path, stream, opts)
         elif fmt == "json":
             yield from _read_json_array(path, stream, opts)
         elif fmt == "csv":
             yield from _read_csv(path, stream, opts)
         elif fmt == "parquet":
-            yield from _rows_from_values(path, _iter_parquet(stream), opts)
+            yield from _read_parquet(path, stream, opts)
+        if decompressed is not None and decompressed.error:
+            code = "truncated_compression" if "ends early" in decompressed.error else "corrupt_compression"
+            yield finding(code, file_loc, f"{decompressed.error}; the rows before this point were read")
     finally:
         stream.close()
 
 
-def _read_jsonl(path: str, stream: io.BufferedReader, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
+def _read_jsonl(path: str, stream: io.BufferedReader, opts: ReadOptions) -> Iterator[LoadedRow]:
     row = 0
-    last_line = 0
-    try:
-        for number, raw, ended in files.read_lines(stream, opts.max_line_bytes):
-            last_line = number
-            if raw is not None and not raw.strip():
-                continue  # blank lines separate nothing and hold no record
-            row += 1
-            loc = Location(file=path, line=number, row=row)
-            if raw is None:
-                yield LoadedRow(loc, None, None, findings=[finding("line_too_long", loc, f"line is longer than {opts.max_line_bytes:,} bytes")])
-                continue
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            data, problems = parse_json_line(raw, loc, last_line_unterminated=not ended)
-            if data is None:
-                yield LoadedRow(loc, None, raw.decode("utf-8", "replace"), findings=problems)
-            else:
-                yield to_loaded_row(loc, data, opts)
-    except (EOFError, OSError, zlib.error) as exc:
-        yield finding("truncated_compression", Location(file=path, line=last_line + 1, row=row + 1), f"compressed stream ends early or is corrupt: {exc}")
+    for number, raw, ended in files.read_lines(stream, opts.max_line_bytes):
+        if raw is not None and not raw.strip():
+            continue  # blank lines separate nothing and hold no record
+        row += 1
+        loc = Location(file=path, line=number, row=row)
+        if raw is None:
+            yield LoadedRow(loc, None, None, findings=[finding("line_too_long", loc, f"line is longer than {opts.max_line_bytes:,} bytes")])
+            continue
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        data, problems = parse_json_line(raw, loc, last_line_unterminated=not ended, max_depth=opts.max_depth)
+        if data is None:
+            yield LoadedRow(loc, None, raw.decode("utf-8", "replace"), findings=problems)
+        else:
+            yield to_loaded_row(loc, data, opts)
 
 
 def _read_json_array(path: str, stream: io.BufferedReader, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
-    """Walk the array element by element with raw_decode, so each element keeps its line number."""
-    try:
-        data = stream.read()
-    except (EOFError, OSError, zlib.error) as exc:
-        yield finding("truncated_compression", Location(file=path, row=0), f"compressed stream ends early or is corrupt: {exc}")
-        return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        yield finding("invalid_encoding", Location(file=path, line=line, row=0), f"bytes at offset {exc.start} are not valid UTF-8; nothing after them can be read")
-        return
-    decoder = json.JSONDecoder()
+    """Walk the array element by element with raw_decode, so each element keeps its line number.
+
+    Undecodable bytes are kept as U+DC80..U+DCFF (surrogateescape) so only the elements holding them are lost.
+    """
+    text = stream.read().decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(items)
+        if len(out) != len(items):
+            seen: set[str] = set()
+            duplicates.extend(k for k, _ in items if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        return out
+
+    strict = json.JSONDecoder(object_pairs_hook=pairs)
+    lenient = json.JSONDecoder(object_pairs_hook=pairs, strict=False)
     pos = text.index("[") + 1
     row = 0
     while True:
@@ -138,20 +144,35 @@ def _read_json_array(path: str, stream: io.BufferedReader, opts: ReadOptions) ->
         line = text.count("\n", 0, pos) + 1
         row += 1
         loc = Location(file=path, line=line, row=row)
+        duplicates.clear()
+        problems: list[Finding] = []
         try:
-            value, end = decoder.raw_decode(text, pos)
+            try:
+                value, end = strict.raw_decode(text, pos)
+            except json.JSONDecodeError as exc:
+                if not exc.msg.startswith("Invalid control character"):
+                    raise
+                value, end = lenient.raw_decode(text, pos)
+                problems.append(finding("control_character", loc, f"raw control character inside a string at line {exc.lineno}; JSON requires it escaped"))
         except json.JSONDecodeError as exc:
-            code = "truncated_line" if exc.pos >= len(text.rstrip()) else "invalid_json"
+            cut = not text.rstrip().endswith("]")
+            code = "truncated_line" if cut else "invalid_json"
             yield LoadedRow(loc, None, text[pos : pos + 200], findings=[finding(code, loc, f"{exc.msg} at line {exc.lineno}; the rest of the array cannot be read")])
             return
         except RecursionError:
             yield LoadedRow(loc, None, None, findings=[finding("too_deep", loc, "JSON nested too deeply; the rest of the array cannot be read")])
             return
+        element = text[pos:end]
+        if any("\udc80" <= ch <= "\udcff" for ch in element):
+            problems.insert(0, finding("invalid_encoding", loc, "the element holds bytes that are not valid UTF-8"))
+        elif duplicates:
+            problems.append(finding("duplicate_key", loc, f"key {duplicates[0]!r} appears more than once", field=duplicates[0]))
         if not isinstance(value, dict):
-            yield LoadedRow(loc, None, json.dumps(value)[:200], findings=[finding("not_an_object", loc, f"array element is a JSON {type(value).__name__}, not an object")])
-        else:
-            problems = value_problems(value, loc)
-            yield LoadedRow(loc, None, None, findings=problems) if problems else to_loaded_row(loc, value, opts)
+            problems.append(finding("not_an_object", loc, f"array element is a JSON {type(value).__name__}, not an object"))
+        if not problems:
+            problems = value_problems(value, loc, max_depth=opts.max_depth)
+        raw = element[:200].encode("utf-8", "replace").decode("utf-8")
+        yield LoadedRow(loc, None, raw, findings=problems) if problems else to_loaded_row(loc, value, opts)
         pos = _skip_ws(text, end)
         if pos < len(text) and text[pos] == ",":
             pos += 1
@@ -169,35 +190,68 @@ def _skip_ws(text: str, pos: int) -> int:
 def _read_csv(path: str, stream: io.BufferedReader, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
     # surrogateescape keeps undecodable bytes visible (as U+DC80..U+DCFF) so each bad row is reported, not the file.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.DictReader(text)
+    if csv.field_size_limit() < opts.max_line_bytes:
+        csv.field_size_limit(opts.max_line_bytes)  # the default (131,072) would stop the file at the first long answer
+    reader = csv.reader(text)
+    header: list[str] | None = None
     row = 0
-    start_line = 2
-    try:
-        for values in reader:
+    while True:
+        start_line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if header is None:
+                yield finding("invalid_csv", Location(file=path, line=start_line, row=0), f"the header cannot be read: {exc}")
+                return
             row += 1
             loc = Location(file=path, line=start_line, row=row)
-            start_line = reader.line_num + 1
-            if None in values:
-                yield LoadedRow(loc, None, None, findings=[finding("invalid_csv", loc, "row has more cells than the header")])
-                continue
-            if any(isinstance(v, str) and any("\udc80" <= c <= "\udcff" for c in v) for v in values.values()):
-                yield LoadedRow(loc, None, None, findings=[finding("invalid_encoding", loc, "row holds bytes that are not valid UTF-8")])
-                continue
-            yield to_loaded_row(loc, {k: v for k, v in values.items() if v is not None}, opts)
-    except csv.Error as exc:
-        loc = Location(file=path, line=start_line, row=row + 1)
-        yield LoadedRow(loc, None, None, findings=[finding("invalid_csv", loc, str(exc))])
+            code = "line_too_long" if "field larger" in str(exc) else "invalid_csv"
+            yield LoadedRow(loc, None, None, findings=[finding(code, loc, str(exc))])
+            if reader.line_num < start_line:
+                return  # no progress: the rest cannot be read
+            continue
+        if not cells:
+            continue  # a blank line holds no record
+        if header is None:
+            header = cells
+            continue
+        row += 1
+        loc = Location(file=path, line=start_line, row=row)
+        yield _csv_row(loc, header, cells, opts)
 
 
-def _iter_parquet(stream: io.BufferedReader) -> Iterator[dict[str, Any]]:
+def _csv_row(loc: Location, header: list[str], cells: list[str], opts: ReadOptions) -> LoadedRow:
+    if len(cells) != len(header):
+        more = "more" if len(cells) > len(header) else "fewer"
+        return LoadedRow(loc, None, None, findings=[finding("invalid_csv", loc, f"row has {len(cells)} cells, {more} than the header's {len(header)}")])
+    if any("\udc80" <= c <= "\udcff" for v in cells for c in v):
+        return LoadedRow(loc, None, None, findings=[finding("invalid_encoding", loc, "row holds bytes that are not valid UTF-8")])
+    values = dict(zip(header, cells, strict=True))
+    if len(values) != len(header):
+        dup = next(h for i, h in enumerate(header) if h in header[:i])
+        return LoadedRow(loc, values, None, findings=[finding("duplicate_key", loc, f"column {dup!r} appears more than once in the header", field=dup)])
+    return to_loaded_row(loc, values, opts)
+
+
+def _read_parquet(path: str, stream: io.BufferedReader, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
     import pyarrow.parquet as pq
 
+    file_loc = Location(file=path, line=None, row=0)
     try:
         parquet = pq.ParquetFile(stream)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise SourceError(f"not a readable Parquet file: {exc}") from exc
-    for batch in parquet.iter_batches(batch_size=8192):
-        yield from batch.to_pylist()
+        yield finding("invalid_parquet", file_loc, f"not a readable Parquet file: {exc}")
+        return
+    row = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=8192):
+            for value in batch.to_pylist():
+                row += 1
+                yield _value_row(Location(file=path, line=None, row=row), value, opts)
+    except Exception as exc:  # a damaged row group: the rows before it were read
+        yield finding("invalid_parquet", file_loc, f"cannot read past row {row:,}: {exc}")
 
 
 def _iter_hf_dir(path: str) -> Iterator[dict[str, Any]]:
@@ -229,9 +283,12 @@ def _iter_hub(name: str) -> Iterator[dict[str, Any]]:
 
 def _rows_from_values(path: str, values: Iterator[dict[str, Any]], opts: ReadOptions) -> Iterator[LoadedRow]:
     for row, value in enumerate(values, start=1):
-        loc = Location(file=path, line=None, row=row)
-        problems = value_problems(value, loc)
-        yield LoadedRow(loc, value, None, findings=problems) if problems else to_loaded_row(loc, value, opts)
+        yield _value_row(Location(file=path, line=None, row=row), value, opts)
+
+
+def _value_row(loc: Location, value: dict[str, Any], opts: ReadOptions) -> LoadedRow:
+    problems = value_problems(value, loc, max_depth=opts.max_depth)
+    return LoadedRow(loc, value, None, findings=problems) if problems else to_loaded_row(loc, value, opts)
 
 
 def to_loaded_row(loc: Location, data: dict[str, Any], opts: ReadOptions) -> LoadedRow:
@@ -281,9 +338,5 @@ def _validation_finding(err: Any, loc: Location) -> Finding:
     where = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "list[", "str")))
     got = err.get("input")
     shown = "" if kind == "missing" else f" (got {type(got).__name__} {str(got)[:60]!r})"
-    hint = {
-        "missing_field": "Add the field, or map a source key onto it with --map src=dst.",
-        "wrong_type": "Give the field the expected type (text fields must be strings).",
-        "unexpected_field": "Remove the field or move it under `meta`.",
-    }.get(code, "")
+    hint = HINTS.get(code, "")
     return Finding(code=code, severity=Severity.error, location=loc, message=f"{err['msg']}{shown}", hint=hint, field=where or None)
