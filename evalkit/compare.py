@@ -126,7 +126,7 @@ def _comparison(aligned: Aligned, baseline: str, candidate: str, options: Report
     base, cand = aligned.scores(baseline), aligned.scores(candidate)
     diffs = cand - base
     ci = _ci(diffs, options, "delta", baseline, candidate)
-    p_perm = permutation_test(diffs, rng=rng_for(options.seed, "perm", baseline, candidate), resamples=options.resamples)
+    p_perm = permutation_test(diffs, rng=rng_for(options.seed, "perm", baseline, candidate), resamples=options.permutations)
     p_holm = holm(p_perm)
     finite = np.isfinite(diffs)
     wins = ((diffs > options.tie_margin + _EPS) & finite).sum(axis=0)

@@ -33,6 +33,7 @@ def _conditions(ctx: click.Context, param: click.Parameter, values: tuple[str, .
 @click.option("--max-unscored-rate", type=click.FloatRange(0, 1), metavar="R", help="Exit 1 when any criterion of any model has more unscored examples than this share.")
 @click.option("--seed", type=int, default=_F["seed"].default, show_default=True, help=_F["seed"].description)
 @click.option("--resamples", type=click.IntRange(min=100), default=_F["resamples"].default, show_default=True, help=_F["resamples"].description)
+@click.option("--permutations", type=click.IntRange(min=100), default=_F["permutations"].default, show_default=True, help=_F["permutations"].description)
 @click.option("--ci", "ci_method", type=click.Choice(["bca", "percentile"]), default=_F["ci_method"].default, show_default=True, help=_F["ci_method"].description)
 @click.option("--top", type=click.IntRange(min=0), default=_F["top"].default, show_default=True, help=_F["top"].description)
 @click.option("--tie-margin", type=click.FloatRange(min=0), default=_F["tie_margin"].default, show_default=True, help=_F["tie_margin"].description)
@@ -48,6 +49,7 @@ def report(
     max_unscored_rate: float | None,
     seed: int,
     resamples: int,
+    permutations: int,
     ci_method: str,
     top: int,
     tie_margin: float,
@@ -69,7 +71,7 @@ def report(
     from evalkit.compare import compare_files
 
     options = ReportOptions(
-        baseline=baseline, by=by, seed=seed, resamples=resamples, ci_method=ci_method,  # type: ignore[arg-type]
+        baseline=baseline, by=by, seed=seed, resamples=resamples, permutations=permutations, ci_method=ci_method,  # type: ignore[arg-type]
         top=top, tie_margin=tie_margin, strict=strict,
     )
     result, aligned = compare_files(list(scores), options)

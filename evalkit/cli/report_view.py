@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -34,35 +35,48 @@ def _short(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def _comparison_table(report: ComparisonReport, comp: Comparison) -> Table:
+def _ci2(iv: Interval, signed: bool = False) -> str:
+    """Estimate over its interval: two short lines fit an 80-column terminal."""
+    if iv.estimate is None:
+        return "n/a"
+    return f"{_f(iv.estimate, signed)}\n[{_f(iv.low, signed)}, {_f(iv.high, signed)}]"
+
+
+def _comparison_table(report: ComparisonReport, comp: Comparison, width: int) -> Table:
     base = report.model(comp.baseline)
     cand = report.model(comp.candidate)
+    wide = width >= 110  # room for the sign test and unscored counts
     pct = f"{report.options.level:.0%}"
-    table = Table(title=Text(f"{comp.candidate} vs {comp.baseline} (mean [{pct} CI], paired delta, Holm p)"), title_justify="left")
-    table.add_column("criterion")
+    table = Table(title=Text(f"{comp.candidate} vs {comp.baseline}: mean [{pct} CI], paired delta [CI], Holm p"), title_justify="left",
+                  box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column("criterion", no_wrap=True)
     table.add_column(Text(comp.baseline), justify="right")
     table.add_column(Text(comp.candidate), justify="right")
     table.add_column("delta", justify="right")
-    table.add_column("p (Holm)", justify="right")
-    table.add_column("sign p", justify="right")
-    table.add_column("W/T/L", justify="right")
-    table.add_column("unscored", justify="right")
+    table.add_column("p (Holm)", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("sign p", justify="right", no_wrap=True)
+    table.add_column("W/T/L", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("unscored", justify="right", no_wrap=True)
     for d in comp.criteria:
         b = base.stats(d.criterion) if base else None
         c = cand.stats(d.criterion) if cand else None
         est = d.delta.estimate or 0.0
         style = ("green" if est > 0 else "red") if d.significant else ""
-        unscored = f"{b.unscored if b else 0}/{c.unscored if c else 0}"
-        table.add_row(
+        cells: list[RenderableType] = [
             Text(d.criterion, style="bold" if d.criterion == TOTAL else ""),
-            _ci(b.mean) if b else "n/a",
-            _ci(c.mean) if c else "n/a",
-            Text(_ci(d.delta, signed=True), style=style),
+            _ci2(b.mean) if b else "n/a",
+            _ci2(c.mean) if c else "n/a",
+            Text(_ci2(d.delta, signed=True), style=style),
             Text(_p(d.p_holm) + (" *" if d.significant else ""), style=style),
-            _p(d.p_sign),
-            f"{d.wins}/{d.ties}/{d.losses}",
-            unscored,
-        )
+        ]
+        if wide:
+            cells.append(_p(d.p_sign))
+        cells.append(f"{d.wins}/{d.ties}/{d.losses}")
+        if wide:
+            cells.append(f"{b.unscored if b else 0}/{c.unscored if c else 0}")
+        table.add_row(*cells)
     return table
 
 
@@ -119,7 +133,7 @@ def render_report(report: ComparisonReport, console: Console, show: int = 5) -> 
     lengths = ", ".join(f"{m.model} {m.output_chars_mean:,.0f}" for m in report.models)
     console.print(Text(f"mean answer length (chars): {lengths}"))
     for comp in report.comparisons:
-        console.print(_comparison_table(report, comp))
+        console.print(_comparison_table(report, comp, console.width))
     table = _breakdown(report)
     if table is not None:
         console.print(table)
