@@ -1,0 +1,128 @@
+"""The ledger: where every input row went. Rejected rows are written to rejects.jsonl as they happen, kept rows are
+marked at the end, and check() proves that each input row was routed exactly once before any output is published."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import IO, Any
+
+import numpy as np
+import orjson
+
+from curate.errors import AccountingError
+from curate.io.read import LoadedRow
+from schemas.clean import RejectRow
+
+
+class Ledger:
+    def __init__(self, fh: IO[bytes], files: list[str], examples_per_reason: int) -> None:
+        self.fh = fh
+        self.files = files
+        self.examples_per_reason = examples_per_reason
+        self.seen = bytearray()
+        self.rejected = 0
+        self.by_reason: Counter[str] = Counter()
+        self.examples: dict[str, list[RejectRow]] = {}
+
+    def add_rows(self, count: int) -> None:
+        """Announce that rows up to `count` exist (they must each be routed once)."""
+        if count > len(self.seen):
+            self.seen.extend(bytes(count - len(self.seen)))
+
+    def _mark(self, row: int) -> None:
+        self.add_rows(row + 1)
+        self.seen[row] = min(self.seen[row] + 1, 255)
+
+    def reject(self, data: dict[str, Any]) -> None:
+        self._mark(data["row"])
+        self.rejected += 1
+        reason = data["reason"]
+        self.by_reason[reason] += 1
+        self.fh.write(orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE))
+        examples = self.examples.setdefault(reason, [])
+        if len(examples) < self.examples_per_reason:
+            examples.append(RejectRow.model_validate(data))
+
+    def reject_read(self, row: int, loaded: LoadedRow) -> None:
+        """A row that is not a record: its first error finding is the reason."""
+        errors = [f for f in loaded.findings if f.severity.value == "error"] or loaded.findings
+        first = errors[0] if errors else None
+        reason = read_reason(first.code, first.message) if first else "invalid_record"
+        detail = "; ".join(f"{f.code}: {f.message}" + (f" [{f.field}]" if f.field else "") for f in errors) or "not a record"
+        loc = loaded.location
+        self.reject(
+            {
+                "row": row,
+                "file": loc.file,
+                "line": loc.line,
+                "file_row": loc.row,
+                "id": None,
+                "step": "read",
+                "reason": reason,
+                "detail": detail,
+                "duplicate_of": None,
+                "cluster_id": None,
+                "content": loaded.source if loaded.source is not None else loaded.raw,
+            }
+        )
+
+    def reject_frame_row(
+        self, row: dict[str, Any], step: str, reason: str, detail: str, duplicate_of: str | None = None, cluster_id: str | None = None
+    ) -> None:
+        self.reject(
+            {
+                "row": row["row"],
+                "file": self.files[row["file_idx"]],
+                "line": row["line"],
+                "file_row": row["file_row"],
+                "id": row["id"],
+                "step": step,
+                "reason": reason,
+                "detail": detail,
+                "duplicate_of": duplicate_of,
+                "cluster_id": cluster_id,
+                "content": orjson.loads(row["source"]),
+            }
+        )
+
+    def keep(self, rows: np.ndarray) -> None:
+        if len(rows):
+            self.add_rows(int(rows.max()) + 1)
+        seen = np.frombuffer(self.seen, dtype=np.uint8).copy()
+        np.add.at(seen, rows, 1)
+        self.seen[:] = seen.tobytes()
+
+    def check(self, input_rows: int, kept_rows: int) -> None:
+        """Raise AccountingError unless every input row was kept or rejected exactly once."""
+        seen = np.frombuffer(self.seen, dtype=np.uint8)
+        problems = []
+        if input_rows != kept_rows + self.rejected:
+            problems.append(f"{input_rows} rows in but {kept_rows} kept + {self.rejected} rejected = {kept_rows + self.rejected}")
+        if len(seen) != input_rows:
+            problems.append(f"the ledger knows {len(seen)} rows, the reader gave {input_rows}")
+        lost = np.flatnonzero(seen == 0)[:5].tolist()
+        doubled = np.flatnonzero(seen > 1)[:5].tolist()
+        if lost:
+            problems.append(f"rows never routed (first: {lost})")
+        if doubled:
+            problems.append(f"rows routed twice (first: {doubled})")
+        if problems:
+            raise AccountingError("accounting failed, nothing was written: " + "; ".join(problems) + ". This is a bug in curate clean; please report it.")
+
+
+# Record validators raise these as invalid_value; a clean run names the defect like the filter that catches it later.
+_READ_REASONS = (
+    ("chosen and rejected are identical", "identical_preference"),
+    ("last assistant turn is empty", "empty_output"),
+    ("system turn at position", "chat_turn_order"),
+    ("no user turn", "chat_turn_order"),
+    ("a training conversation ends with the assistant", "chat_turn_order"),
+)
+
+
+def read_reason(code: str, message: str) -> str:
+    if code == "invalid_value":
+        for text, reason in _READ_REASONS:
+            if text in message:
+                return reason
+    return code
