@@ -23,6 +23,23 @@ RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
 
 
+class _Secret:
+    """Holds the key; repr(), str() and vars() of anything holding it show *** only."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def reveal(self) -> str:
+        return self._value
+
+
 class HttpBackend:
     def __init__(
         self,
@@ -45,12 +62,12 @@ class HttpBackend:
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.retry_backoff_s = retry_backoff_s
-        self.__key: str | None = None
+        self._key: _Secret | None = None
         if api_key_env:
             value = os.environ.get(api_key_env)
             if not value:
                 raise BackendError(f"environment variable {api_key_env} is not set or empty; export it with the API key")
-            self.__key = value
+            self._key = _Secret(value)
 
     def __repr__(self) -> str:
         return f"HttpBackend(model={self.model!r}, base_url={self.base_url!r}, api_key_env={self.api_key_env!r})"
@@ -81,13 +98,13 @@ class HttpBackend:
         return json.dumps(body).encode()
 
     def _redact(self, text: str) -> str:
-        return text.replace(self.__key, "***") if self.__key else text
+        return text.replace(self._key.reveal(), "***") if self._key else text
 
     def _complete(self, body: bytes) -> GenerationOutput:
         url = f"{self.base_url}/chat/completions"
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.__key:
-            headers["Authorization"] = f"Bearer {self.__key}"
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key.reveal()}"
         last = ""
         for attempt in range(self.max_retries + 1):
             wait = self.retry_backoff_s * (2**attempt)
