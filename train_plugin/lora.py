@@ -70,7 +70,7 @@ def trainer_kwargs(config: TrainConfig, checkpoints: str, device: str, dtype: An
         "bf16": device == "cuda" and dtype == torch.bfloat16,
         "fp16": device == "cuda" and dtype == torch.float16,
         "use_cpu": device == "cpu",
-        "gradient_checkpointing": config.gradient_checkpointing,
+        "activation_checkpointing": config.gradient_checkpointing,  # transformers 5 name; also overrides TRL's default of True
         "report_to": "none",
         "dataloader_num_workers": 0,
         "remove_unused_columns": False,
