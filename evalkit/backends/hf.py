@@ -69,8 +69,11 @@ class HFBackend:
     def load(self) -> Any:
         if self._model is None:
             import torch
+            from transformers.utils import logging as hf_logging
 
             from train_plugin.models import load_model
+
+            hf_logging.disable_progress_bar()  # evalkit draws its own progress bar
 
             dtype = getattr(torch, self.dtype) if self.dtype else None
             model, tokenizer = load_model(self.spec, adapter=self.adapter, dtype=dtype, trust_remote_code=self.trust_remote_code)
