@@ -23,7 +23,7 @@ _D = FormatOptions.model_fields
 @click.option("--chat-template", metavar="MODEL_OR_PATH", default=None, help=_D["chat_template"].description)
 @click.option("--multi-turn", type=click.Choice(["refuse", "fold"]), default="refuse", show_default=True, help=_D["multi_turn"].description)
 @click.option("--keep-chosen", is_flag=True, help=_D["keep_chosen"].description)
-@click.option("--skip-unconvertible", is_flag=True, help=_D["skip_unconvertible"].description + " Rejects go to OUT-STEM.rejects.jsonl.")
+@click.option("--skip-unconvertible", is_flag=True, help=f"{_D['skip_unconvertible'].description} Rejects go to OUT-STEM.rejects.jsonl.")
 @map_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 def format_cmd(
