@@ -55,10 +55,13 @@ def write_xss_files(tmp_path: Path) -> list[str]:
     return [str(write_rows(tmp_path / "base.jsonl", base)), str(write_rows(tmp_path / "tuned.jsonl", cand))]
 
 
-def render(tmp_path: Path, files: list[str], *extra: str) -> Path:
+UPDATE_SCREENSHOT = bool(os.environ.get("EVALKIT_UPDATE_SCREENSHOT"))  # set it to rewrite docs/report.png (default resampling)
+
+
+def render(tmp_path: Path, files: list[str], *extra: str, fast: bool = True) -> Path:
     out = tmp_path / "report.html"
-    result = CliRunner().invoke(main, ["report", *files, "--html", str(out), "--resamples", "200", "--permutations", "500", *extra],
-                                catch_exceptions=False)
+    speed = ["--resamples", "200", "--permutations", "500"] if fast else []
+    result = CliRunner().invoke(main, ["report", *files, "--html", str(out), *speed, *extra], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     return out
 
@@ -171,7 +174,8 @@ class Watched:
 @pytest.mark.browser
 def test_browser_report_on_alpaca(browser: Any, shared_data: Path, tmp_path: Path) -> None:
     base, neft, _, _ = alpaca_files(shared_data, tmp_path)
-    path = render(tmp_path, [str(base), str(neft)], "--by", "category", "--fail-if", "delta(total) < -0.1", "--top", "5")
+    path = render(tmp_path, [str(base), str(neft)], "--by", "category", "--fail-if", "delta(total) < -0.1", "--top", "5",
+                  fast=not UPDATE_SCREENSHOT)
     w = Watched(browser, path)
     page = w.page
     assert page.locator("h1").inner_text() == "evalkit report: alpaca-7b vs alpaca-7b-neft"
@@ -192,7 +196,8 @@ def test_browser_report_on_alpaca(browser: Any, shared_data: Path, tmp_path: Pat
     page.fill("#q", "")
     page.locator("#examples th[data-key=id]").click()
     assert page.locator("#examples-body tr.ex td.id").first.inner_text() == "alpaca-000"
-    if os.environ.get("EVALKIT_UPDATE_SCREENSHOT"):
+    if UPDATE_SCREENSHOT:
+        page.set_viewport_size({"width": 1280, "height": 1560})
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(REPO / "docs" / "report.png"))
     else:

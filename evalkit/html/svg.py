@@ -34,8 +34,10 @@ def _scale(lo: float, hi: float, x0: float, x1: float):  # type: ignore[no-untyp
     return lambda v: x0 + (v - lo) / span * (x1 - x0)
 
 
-def _axis(sx, ticks: Sequence[float], y: float, labels: Sequence[str] | None = None) -> list[str]:  # type: ignore[no-untyped-def]
-    out = [f'<line class="axis" x1="{sx(ticks[0]):.1f}" x2="{sx(ticks[-1]):.1f}" y1="{y}" y2="{y}"/>']
+def _axis(sx, ticks: Sequence[float], y: float, labels: Sequence[str] | None = None,  # type: ignore[no-untyped-def]
+          ends: tuple[float, float] | None = None) -> list[str]:
+    lo, hi = ends or (ticks[0], ticks[-1])
+    out = [f'<line class="axis" x1="{sx(lo):.1f}" x2="{sx(hi):.1f}" y1="{y}" y2="{y}"/>']
     for i, t in enumerate(ticks):
         label = labels[i] if labels else f"{t:g}"
         out.append(f'<line class="grid" x1="{sx(t):.1f}" x2="{sx(t):.1f}" y1="0" y2="{y}"/>')
@@ -83,7 +85,7 @@ def forest_plot(report: ComparisonReport, comp: Comparison) -> str:
     sx = _scale(-bound, bound, _LABEL_W, _W - 20)
     step = _nice_step(bound)
     ticks = [k * step for k in range(-int(bound / step), int(bound / step) + 1)]
-    body = _axis(sx, ticks, height - 22, [f"{t:+.2f}" if t else "0" for t in ticks])
+    body = _axis(sx, ticks, height - 22, [f"{t:+.2f}" if t else "0" for t in ticks], ends=(-bound, bound))
     body.append(f'<line class="zero" x1="{sx(0):.1f}" x2="{sx(0):.1f}" y1="0" y2="{height - 22}"/>')
     for k, d in enumerate(rows):
         cy = 6 + k * row_h + row_h / 2
