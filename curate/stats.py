@@ -65,7 +65,7 @@ def top_ngrams(texts: Sequence[str], n: int, top: int) -> list[tuple[str, int]]:
     for text in texts:
         toks = _WORD.findall(text.casefold())
         counts.update({" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)})
-    return counts.most_common(top)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]  # ties alphabetically: stable output
 
 
 def _turns(record: Record) -> int | None:

@@ -1,125 +1,87 @@
-"""evalkit.stats on synthetic data where the truth is known: size under the null, CI coverage, power."""
+"""curate stats: counts, lengths, empty rates, turns, n-grams; the HTML report is self-contained and escaped."""
 
 from __future__ import annotations
 
-import math
+import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
-from evalkit.stats import bootstrap_mean_ci, holm, pearson, permutation_test, rng_for, sign_test, spearman
-
-SIMS = 1000
-
-
-def test_permutation_test_rejects_at_nominal_rate_under_the_null() -> None:
-    rng = np.random.default_rng(1)
-    n = 40
-    # Paired, identically distributed: a shared per-example difficulty plus exchangeable noise, clipped to [0, 1].
-    difficulty = rng.uniform(0.2, 0.8, size=(n, SIMS))
-    base = np.clip(difficulty + rng.normal(0, 0.15, size=(n, SIMS)), 0, 1)
-    cand = np.clip(difficulty + rng.normal(0, 0.15, size=(n, SIMS)), 0, 1)
-    p = permutation_test(cand - base, rng=rng_for(0, "null"), resamples=400)
-    assert p.shape == (SIMS,)
-    rate = float((p < 0.05).mean())
-    assert 0.03 <= rate <= 0.07, rate
+from curate.cli import main
+from curate.stats import distribution, stats_paths, top_ngrams
+from schemas.ops import StatsOptions
 
 
-def test_permutation_test_on_discrete_judge_scores_is_not_anticonservative() -> None:
-    rng = np.random.default_rng(2)
-    levels = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
-    base = levels[rng.integers(0, 5, size=(30, SIMS))]
-    cand = levels[rng.integers(0, 5, size=(30, SIMS))]
-    p = permutation_test(cand - base, rng=rng_for(0, "discrete"), resamples=400)
-    assert 0.02 <= float((p < 0.05).mean()) <= 0.07
+def test_mt_bench_counts_and_lengths(shared_data: Path) -> None:
+    path = shared_data / "mt_bench_questions.jsonl"
+    report = stats_paths([str(path)])
+    items = [json.loads(line) for line in path.read_text().splitlines()]
+    assert (report.rows, report.valid_rows, report.kinds) == (80, 80, {"prompt": 80})
+    assert report.category_field == "category" and len(report.categories) == 8 and set(report.categories.values()) == {10}
+    no_reference = sum(1 for i in items if not (i.get("reference") or [""])[0].strip())
+    assert report.empty_rates["reference"] == round(no_reference / 80, 4) and no_reference == 42
+    chars = next(d for d in report.lengths if d.field == "prompt" and d.unit == "chars")
+    expected = [len("\n".join(i["turns"])) for i in items]
+    assert chars.max == max(expected) and chars.percentiles["p50"] == float(np.percentile(expected, 50))
+    assert sum(chars.histogram) == 80 and len(chars.edges) == len(chars.histogram) + 1
+    assert report.turns is None
 
 
-@pytest.mark.parametrize("method", ["bca", "percentile"])
-def test_bootstrap_ci_covers_the_true_mean_about_95_percent(method: str) -> None:
-    rng = np.random.default_rng(3)
-    a, b = 2.0, 5.0  # skewed scores in [0, 1]
-    true_mean = a / (a + b)
-    samples = rng.beta(a, b, size=(60, SIMS))
-    ci = bootstrap_mean_ci(samples, rng=rng_for(0, "coverage", method), resamples=500, method=method)  # type: ignore[arg-type]
-    covered = float(((ci.low <= true_mean) & (true_mean <= ci.high)).mean())
-    assert 0.915 <= covered <= 0.975, covered
-    assert np.allclose(ci.mean, samples.mean(axis=0))
+def test_chat_turns_and_top_ngrams(shared_data: Path) -> None:
+    report = stats_paths([str(shared_data / "sharegpt_dummy_conversation.json")])
+    assert report.turns is not None and report.turns.count == 500
+    conversations = json.loads((shared_data / "sharegpt_dummy_conversation.json").read_text())
+    assert report.turns.max == max(len(c["conversations"]) for c in conversations)
+    assert {"user", "assistant"} <= set(report.empty_rates)
+    assert ("have a nice", 167) in report.top_ngrams
 
 
-def test_paired_bootstrap_ci_of_differences_covers_the_planted_delta() -> None:
-    rng = np.random.default_rng(4)
-    n = 80
-    difficulty = rng.uniform(0, 1, size=(n, SIMS))
-    base = difficulty + rng.normal(0, 0.1, size=(n, SIMS))
-    cand = difficulty + 0.03 + rng.normal(0, 0.1, size=(n, SIMS))
-    ci = bootstrap_mean_ci(cand - base, rng=rng_for(0, "delta"), resamples=500)
-    covered = float(((ci.low <= 0.03) & (ci.high >= 0.03)).mean())
-    assert 0.915 <= covered <= 0.975, covered
+def test_top_ngrams_count_each_text_once() -> None:
+    assert top_ngrams(["how many apples how many", "How many pears?"], 2, 2) == [("how many", 2), ("apples how", 1)]
 
 
-def test_a_planted_difference_is_detected() -> None:
-    rng = np.random.default_rng(5)
-    n = 100
-    difficulty = rng.uniform(0.2, 0.7, size=n)
-    base = difficulty + rng.normal(0, 0.1, size=n)
-    cand = difficulty + 0.08 + rng.normal(0, 0.1, size=n)
-    d = cand - base
-    p = permutation_test(d, rng=rng_for(0, "planted"), resamples=5000)
-    assert p.shape == (1,) and p[0] < 0.001
-    ci = bootstrap_mean_ci(d, rng=rng_for(0, "planted-ci"), resamples=2000)
-    assert 0.0 < ci.low[0] < 0.08 < ci.high[0]
-    wins, losses = int((d > 0).sum()), int((d < 0).sum())
-    assert sign_test(wins, losses) < 0.001
+def test_histogram_tail_goes_into_the_last_bin() -> None:
+    d = distribution("x", "words", [*range(100), 100_000], bins=10)
+    assert d.max == 100_000 and d.edges[-1] < 1000 and d.histogram[-1] >= 1 and sum(d.histogram) == 101
 
 
-def test_power_against_a_moderate_effect_is_high() -> None:
-    rng = np.random.default_rng(6)
-    d = rng.normal(0.05, 0.1, size=(60, 300))  # effect size 0.5 with n=60: power well above 0.9
-    p = permutation_test(d, rng=rng_for(0, "power"), resamples=300)
-    assert float((p < 0.05).mean()) > 0.9
+def test_html_report_is_self_contained_and_escapes_dataset_text(tmp_path: Path) -> None:
+    evil = "<script>alert(1)</script><img src=http://x.test/a.png>"
+    rows = [{"instruction": f"{evil} task {i}", "output": "ok", "category": evil if i else "<b>cat</b>"} for i in range(5)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    html_path = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["stats", str(src), "--html", str(html_path)])
+    assert result.exit_code == 0, result.output
+    html = html_path.read_text()
+    assert "<script" not in html and "<img" not in html and "<b>cat</b>" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;cat&lt;/b&gt;" in html
+    tags = re.findall(r"<[a-zA-Z!][^>]*>", html)
+    assert tags and not [t for t in tags if re.search(r"\b(src|href)\s*=|url\(|@import|^<(link|iframe|script|img)", t)]
+    assert html.count("<svg") == 6  # chars and words for instruction, input, output
 
 
-def test_unscored_values_are_excluded_not_counted_as_zero() -> None:
-    values = np.array([[1.0, 0.5], [np.nan, 0.5], [0.0, np.nan], [1.0, np.nan]])
-    ci = bootstrap_mean_ci(values, rng=rng_for(0, "nan"), resamples=200)
-    assert ci.n.tolist() == [3, 2]
-    assert ci.mean[0] == pytest.approx(2 / 3)
-    assert ci.mean[1] == 0.5 and ci.low[1] == 0.5 and ci.high[1] == 0.5  # constant column: zero-width CI
-    assert 0.0 <= ci.low[0] <= ci.mean[0] <= ci.high[0] <= 1.0
-    p = permutation_test(np.array([[np.nan], [np.nan]]), rng=rng_for(0, "empty"), resamples=10)
-    assert math.isnan(p[0])
+def test_cli_json_and_help(shared_data: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["stats", str(shared_data / "gsm8k_test.jsonl"), "--json", "--ngram", "2", "--top", "3"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["rows"] == 1319 and data["kinds"] == {"instruction": 1319} and len(data["top_ngrams"]) == 3
+    assert data["top_ngrams"][0][0] == "how many"
+    shown = runner.invoke(main, ["stats", "--help"])
+    assert "curate stats data/train.jsonl" in shown.output
 
 
-def test_results_depend_only_on_seed_and_key() -> None:
-    d = np.random.default_rng(7).normal(0.02, 0.2, size=50)
-    first = permutation_test(d, rng=rng_for(3, "total"), resamples=999)
-    assert permutation_test(d, rng=rng_for(3, "total"), resamples=999)[0] == first[0]
-    a = bootstrap_mean_ci(d, rng=rng_for(3, "x"), resamples=500)
-    b = bootstrap_mean_ci(d, rng=rng_for(3, "x"), resamples=500)
-    assert (a.low[0], a.high[0]) == (b.low[0], b.high[0])
-    c = bootstrap_mean_ci(d, rng=rng_for(4, "x"), resamples=500)
-    assert (a.low[0], a.high[0]) != (c.low[0], c.high[0])
-
-
-def test_sign_test_exact_values() -> None:
-    assert sign_test(9, 1) == pytest.approx(2 * 11 / 1024)
-    assert sign_test(5, 5) == 1.0
-    assert sign_test(0, 0) == 1.0
-    assert sign_test(0, 20) == pytest.approx(2 / 2**20)
-    assert sign_test(600, 400) < 1e-9  # large n stays finite (log-space pmf)
-
-
-def test_holm_adjustment() -> None:
-    adjusted = holm(np.array([0.01, 0.04, 0.03, np.nan]))
-    assert adjusted[:3] == pytest.approx([0.03, 0.06, 0.06])
-    assert math.isnan(adjusted[3])
-    assert holm(np.array([0.02, 0.9])).tolist() == [0.04, 0.9]
-
-
-def test_correlations() -> None:
-    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, np.nan])
-    assert spearman(x, x**3) == pytest.approx(1.0)
-    assert pearson(x, -2 * x) == pytest.approx(-1.0)
-    # Ties get average ranks: ranks of [1, 2, 2, 3] are [1, 2.5, 2.5, 4].
-    assert spearman(np.array([1, 2, 2, 3]), np.array([1, 2, 3, 4])) == pytest.approx(pearson(np.array([1, 2.5, 2.5, 4]), np.arange(1, 5)))
-    assert math.isnan(pearson(np.ones(5), np.arange(5)))
+@pytest.mark.slow
+def test_token_lengths_with_a_tokenizer(shared_data: Path, tmp_path: Path) -> None:
+    src = tmp_path / "few.jsonl"
+    src.write_text("".join((shared_data / "gsm8k_test.jsonl").read_text().splitlines(keepends=True)[:20]))
+    report = stats_paths([str(src)], StatsOptions(tokenizer="builtin:tiny"))
+    tokens = [d for d in report.lengths if d.unit == "tokens"]
+    assert {d.field for d in tokens} == {"instruction", "input", "output"}
+    instruction = next(d for d in tokens if d.field == "instruction")
+    words = next(d for d in report.lengths if d.field == "instruction" and d.unit == "words")
+    assert instruction.count == 20 and instruction.mean > words.mean  # a byte-level BPE needs more tokens than words
