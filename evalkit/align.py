@@ -30,7 +30,9 @@ _SHOW_IDS = 5
 
 def _open(path: str) -> IO[bytes]:
     try:
-        return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+        if path.endswith(".gz"):
+            return gzip.open(path, "rb")  # type: ignore[return-value]
+        return open(path, "rb")
     except OSError as exc:
         raise InputError(f"{path}: cannot read scores file: {exc.strerror or exc}") from exc
 

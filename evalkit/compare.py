@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from evalkit.align import Aligned, align, load_scores
+from evalkit.errors import InputError
 from evalkit.stats import MeanCI, bootstrap_mean_ci, holm, permutation_test, rng_for, sign_test, spearman
 from schemas.report import (
     TOTAL,
@@ -176,6 +177,9 @@ def _comparison(aligned: Aligned, baseline: str, candidate: str, options: Report
 
 def _breakdown(aligned: Aligned, field_name: str, options: ReportOptions) -> Breakdown:
     groups = aligned.group_of(field_name)
+    if all(g is None for g in groups):
+        raise InputError(f"--by {field_name}: no example has a value for {field_name!r}; "
+                         "use a top-level field such as category, or a key of the rows' meta")
     totals = {m: aligned.scores(m)[:, -1] for m in aligned.models}
     baseline = aligned.models[0]
     rows = []

@@ -226,3 +226,16 @@ def test_markup_in_model_names_and_text_is_printed_literally(tmp_path: Path) -> 
     cand = [synthetic_row(f"e{i}", "tuned", "short", {"acc": 0.1}) for i in range(5)]
     code, out, _ = run(str(write_rows(tmp_path / "b.jsonl", base)), str(write_rows(tmp_path / "c.jsonl", cand)), "--resamples", "100")
     assert code == 0 and "[bold red]base" in out and "[link=x]answer" in out
+
+
+def test_breakdown_by_a_meta_key_and_by_a_missing_field(tmp_path: Path) -> None:
+    base, cand = _pair(tmp_path, n=10)
+    for rows in (base, cand):
+        for i, r in enumerate(rows):
+            r.meta["difficulty"] = "hard" if i < 4 else "easy"
+    files = [str(write_rows(tmp_path / "b.jsonl", base)), str(write_rows(tmp_path / "c.jsonl", cand))]
+    report = report_json(*files, "--by", "difficulty", "--resamples", "200")
+    assert report.breakdown is not None
+    assert [(g.group, g.examples) for g in report.breakdown.groups] == [("easy", 6), ("hard", 4)]
+    code, _, err = run(*files, "--by", "nonexistent")
+    assert code == 1 and "no example has a value for 'nonexistent'" in err

@@ -228,7 +228,7 @@ def _example_data(report: ComparisonReport, aligned: Aligned) -> dict[str, Any]:
         answers = []
         for m in models:
             row = aligned.rows[m][i]
-            scores = []
+            scores: list[list[Any]] = []  # [value, passed, explanation, unscored_reason] per criterion
             for name in aligned.criteria:
                 s = row.scores.get(name)
                 if s is None:
