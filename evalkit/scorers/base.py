@@ -64,7 +64,6 @@ def ratio(n: int, d: int) -> float:
     return n / d if d else 0.0
 
 
-_WS = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.IGNORECASE)
 
@@ -73,7 +72,8 @@ def normalizer(*, case_sensitive: bool, ignore_punctuation: bool, ignore_article
     """NFKC first (so full-width digits and ligatures compare equal), then the chosen folds."""
 
     def norm(text: str) -> str:
-        text = unicodedata.normalize("NFKC", text)
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text)
         if not case_sensitive:
             text = text.casefold()
         if ignore_punctuation:
@@ -81,7 +81,7 @@ def normalizer(*, case_sensitive: bool, ignore_punctuation: bool, ignore_article
         if ignore_articles:
             text = _ARTICLES.sub(" ", text)
         if collapse_whitespace:
-            text = _WS.sub(" ", text).strip()
+            text = " ".join(text.split())  # str.split knows Unicode whitespace and is much faster than a regex
         return text
 
     return norm
