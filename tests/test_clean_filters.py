@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from clean_helpers import batch, chat, inst, pref, reasons
 
 from curate.clean.filters import (
     ChatTurnOrder,
@@ -17,6 +16,7 @@ from curate.clean.filters import (
 )
 from curate.clean.pii import PiiFilter
 from curate.clean.quality import Language, Length, Repetition
+from curate.clean.testing import batch, chat, inst, pref, reasons
 from schemas.clean import (
     LanguageConfig,
     LengthConfig,

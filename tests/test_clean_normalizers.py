@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from clean_helpers import chat, inst, normalized, pref
 
 from curate.clean.normalizers import FixMojibake, PlaceholderInput, RemoveInvisible, UnicodeNfc, Whitespace
 from curate.clean.pii import PiiRedact, find_pii, luhn_ok, redact
+from curate.clean.testing import chat, inst, normalized, pref
 from schemas.clean import PiiConfig, PlaceholderInputConfig, StepConfig, WhitespaceConfig
 
 

@@ -1,7 +1,12 @@
-"""Build clean-pipeline batches from inline canonical records (dicts), for the step unit tests."""
+"""Build clean-pipeline batches from inline canonical records (dicts): for step unit tests and for trying a step by hand.
+
+    from curate.clean.testing import batch, inst
+    EmptyOutput(StepConfig()).reasons_for(batch(inst(output=""))).to_list()   # ["empty_output"]
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -12,7 +17,8 @@ from curate.clean.views import BASE_SCHEMA, add_views
 
 
 def inst(instruction: str = "Add the numbers.", input: str = "", output: str = "42", **extra: Any) -> dict[str, Any]:
-    return {"kind": "instruction", "id": extra.pop("id", None) or f"i{abs(hash((instruction, input, output))) % 10**8}", "instruction": instruction, "input": input, "output": output, **extra}
+    rid = extra.pop("id", None) or "i" + hashlib.sha256(f"{instruction}\x1f{input}\x1f{output}".encode()).hexdigest()[:12]
+    return {"kind": "instruction", "id": rid, "instruction": instruction, "input": input, "output": output, **extra}
 
 
 def chat(*turns: tuple[str, str], id: str = "c1") -> dict[str, Any]:
