@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from pydantic import Field
 
@@ -26,6 +27,12 @@ def parse_number(token: str) -> Decimal | None:
 
 def numbers(text: str) -> list[str]:
     return NUMBER.findall(unicodedata.normalize("NFKC", text))
+
+
+@lru_cache(maxsize=65_536)
+def reference_number(reference: str) -> tuple[str | None, str]:
+    """References repeat across the models being compared: parse each once."""
+    return final_number(reference, answer_phrase=False)
 
 
 def final_number(text: str, *, answer_phrase: bool) -> tuple[str | None, str]:
@@ -64,7 +71,7 @@ class NumericMatch(Scorer):
         elif example.reference is None:
             return unscored("no_reference", "the example has no reference and the criterion gives no `expected`")
         else:
-            token, how_ref = final_number(example.reference, answer_phrase=False)
+            token, how_ref = reference_number(example.reference)
             parsed = parse_number(token) if token else None
             if parsed is None:
                 return unscored("reference_has_no_number", "no number found in the reference")

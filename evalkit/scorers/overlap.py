@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
@@ -17,6 +18,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def words(text: str) -> list[str]:
     """rouge_score's tokenization, widened to Unicode: NFKC, case-folded runs of word characters."""
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+@lru_cache(maxsize=65_536)
+def reference_words(text: str) -> tuple[str, ...]:
+    return tuple(words(text))
 
 
 def _reference(example: Prediction) -> str | None:
@@ -39,7 +45,7 @@ class RougeL(Scorer):
         ref = _reference(example)
         if ref is None:
             return unscored("no_reference", "the example has no reference to compare with")
-        hyp_w, ref_w = words(output), words(ref)
+        hyp_w, ref_w = words(output), reference_words(ref)
         if not hyp_w or not ref_w:
             return scored(0.0, "no words in the output" if not hyp_w else "no words in the reference")
         lcs = LCSseq.similarity(hyp_w, ref_w)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -28,7 +29,9 @@ class ExactMatch(Scorer):
     def __init__(self, params: ExactMatchParams | None = None) -> None:
         super().__init__(params)
         p = self.params
-        self.norm = normalizer(case_sensitive=p.case_sensitive, ignore_punctuation=p.ignore_punctuation, ignore_articles=p.ignore_articles, collapse_whitespace=p.collapse_whitespace)
+        norm = normalizer(case_sensitive=p.case_sensitive, ignore_punctuation=p.ignore_punctuation, ignore_articles=p.ignore_articles, collapse_whitespace=p.collapse_whitespace)
+        self.norm = norm
+        self.norm_target = lru_cache(maxsize=65_536)(norm)  # references repeat across models
 
     def score(self, example: Prediction, output: str) -> CriterionScore:
         targets = self.params.expected if self.params.expected is not None else ([example.reference] if example.reference is not None else [])
@@ -36,7 +39,7 @@ class ExactMatch(Scorer):
             return unscored("no_reference", "the example has no reference and the criterion gives no `expected`")
         got = self.norm(output)
         for t in targets:
-            if got == self.norm(t):
+            if got == self.norm_target(t):
                 return scored(1.0, f"matches {shorten(t)!r}")
         return scored(0.0, f"{shorten(got)!r} matches none of {len(targets)} accepted answer(s)")
 
