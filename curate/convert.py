@@ -17,7 +17,7 @@ from typing import Any
 from curate.errors import CurateError
 from curate.formats import Unconvertible, convert_record
 from curate.io import atomic_path, read_rows, write_jsonl
-from curate.io.read import LoadedRow
+from curate.rejects import location_of, read_reject, reject_row
 from schemas.findings import Finding
 from schemas.ops import FormatOptions, FormatReport, OutputFormat, RowProblem
 
@@ -103,12 +103,6 @@ def _chat_renderer(spec: str) -> Callable[[list[dict[str, str]], bool], str]:
     return render
 
 
-def _row_problem(row: LoadedRow) -> RowProblem:
-    first = row.findings[0] if row.findings else None
-    message = "; ".join(f.message + (f" [{f.field}]" if f.field else "") for f in row.findings) or "not a record"
-    return RowProblem(location=str(row.location), reason=first.code if first else "invalid_record", message=message)
-
-
 def convert_paths(paths: Sequence[str], output: str | Path, options: FormatOptions) -> FormatReport:
     fmt = output_format_of(output, options.output_format)
     if options.to == "text" and not options.chat_template:
@@ -124,22 +118,20 @@ def convert_paths(paths: Sequence[str], output: str | Path, options: FormatOptio
         if isinstance(item, Finding):
             raise CurateError(f"{item.location}: {item.message}" + (f" ({item.hint})" if item.hint else ""))
         rows += 1
-        problem: RowProblem | None = None
         if item.ok and item.record is not None:
             try:
                 out, applied = convert_record(item.record, options, render)
             except Unconvertible as exc:
-                problem = RowProblem(location=str(item.location), reason=exc.reason, message=str(exc))
+                rejects.append(reject_row(rows - 1, item, "format", exc.reason, str(exc)))
             else:
                 converted.append(out)
                 rules.update(applied)
                 continue
         else:
-            problem = _row_problem(item)
-        reasons[problem.reason] += 1
+            rejects.append(read_reject(rows - 1, item))
+        reasons[rejects[-1]["reason"]] += 1
         if len(problems) < MAX_PROBLEMS:
-            problems.append(problem)
-        rejects.append({**problem.model_dump(), "source": item.source if item.source is not None else item.raw})
+            problems.append(RowProblem(location=location_of(rejects[-1]), reason=rejects[-1]["reason"], message=rejects[-1]["detail"]))
     failed = rows - len(converted)
     written = failed == 0 or options.skip_unconvertible
     rejects_file: str | None = None

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from curate.errors import SourceError
-from curate.io import LoadedRow, read_records, write_json, write_jsonl
+from curate.io import read_records, write_json, write_jsonl
+from curate.rejects import read_reject, reject_row
 from curate.text import prompt_text, record_text, response_text
 from schemas.findings import Location
 from schemas.ops import ContaminationMatch, DecontaminateOptions, DecontaminateReport, DecontamParams, EvalSetSummary
@@ -164,17 +165,6 @@ def find_contamination(records: Sequence[Record], index: EvalIndex) -> list[Cont
     return [found[0] if found else None for found in find_all_contamination(records, index)]
 
 
-def reject_row(row: LoadedRow, reason: str, message: str = "", match: ContaminationMatch | None = None) -> dict[str, Any]:
-    """A rejects.jsonl row: why, where, and the row as it was read."""
-    out: dict[str, Any] = {"reason": reason, "location": str(row.location)}
-    if match is not None:
-        out.update(match.model_dump(mode="json"))
-    if message:
-        out["message"] = message
-    out["source"] = row.source if row.source is not None else row.raw
-    return out
-
-
 def decontaminate(paths: Sequence[str], outdir: str | Path, options: DecontaminateOptions) -> DecontaminateReport:
     """Write OUTDIR/clean.jsonl (rows as read), OUTDIR/rejects.jsonl and OUTDIR/decontamination.json."""
     index = EvalIndex.from_paths(options.against, options.params, options.read)
@@ -187,21 +177,22 @@ def decontaminate(paths: Sequence[str], outdir: str | Path, options: Decontamina
     reasons: Counter[str] = Counter()
     flagged_per_file: Counter[str] = Counter()
     found_items: dict[str, set[int]] = {f: set() for f in index.files}
-    for row in rows:
+    for n, row in enumerate(rows):
         found = by_row.get(id(row))
         if found is None:
-            reason = row.findings[0].code if row.findings else "invalid_record"
-            rejects.append(reject_row(row, reason, "; ".join(f.message for f in row.findings)))
+            rejects.append(read_reject(n, row))
         elif found:
-            reason = "contaminated"
-            rejects.append(reject_row(row, reason, match=found[0]))
-            flagged_per_file[found[0].eval_file] += 1
-            for m in found:
-                found_items[m.eval_file].add(m.eval_row)
+            m = found[0]
+            where = f"{m.eval_file}:{m.eval_line}" if m.eval_line is not None else f"{m.eval_file}#row{m.eval_row}"
+            detail = f"overlaps the {m.eval_field} of {m.eval_id} ({where}): {m.method}, {m.ngram_overlap:.0%} of its n-grams"
+            rejects.append(reject_row(n, row, "decontaminate", "contaminated", detail, **m.model_dump(mode="json")))
+            flagged_per_file[m.eval_file] += 1
+            for other in found:
+                found_items[other.eval_file].add(other.eval_row)
         else:
             kept.append(row.source or {})
             continue
-        reasons[reason] += 1
+        reasons[rejects[-1]["reason"]] += 1
     if len(kept) + len(rejects) != len(rows):
         from curate.errors import AccountingError
 

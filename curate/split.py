@@ -23,6 +23,7 @@ from typing import Any
 
 from curate.errors import AccountingError
 from curate.io import read_records, write_json, write_jsonl
+from curate.rejects import read_reject
 from curate.text import prompt_text, record_text
 from schemas.ops import SplitOptions, SplitPart, SplitReport
 from schemas.records import Record
@@ -110,11 +111,7 @@ def split_paths(paths: Sequence[str], outdir: str | Path, options: SplitOptions)
     outputs: list[list[dict[str, Any]]] = [[] for _ in names]
     for row, split in zip(good, assignment, strict=True):
         outputs[split].append(row.source or {})
-    rejects = [
-        {"reason": r.findings[0].code if r.findings else "invalid_record", "location": str(r.location), "message": "; ".join(f.message for f in r.findings), "source": r.source if r.source is not None else r.raw}
-        for r in rows
-        if not (r.ok and r.record is not None)
-    ]
+    rejects = [read_reject(n, r) for n, r in enumerate(rows) if not (r.ok and r.record is not None)]
     if sum(len(o) for o in outputs) + len(rejects) != len(rows):
         raise AccountingError(f"{len(rows)} rows in, {sum(len(o) for o in outputs)} split + {len(rejects)} rejected")
     sizes = Counter(clusters)

@@ -74,19 +74,19 @@ def test_planted_items_are_flagged_and_named_and_nothing_else(shared_data: Path,
     assert report["rows"] == 1319 + len(planted) == report["kept"] + report["rejected"]
 
     rejects = [json.loads(line) for line in (outdir / "rejects.jsonl").read_text().splitlines()]
-    flagged = {int(r["location"].rsplit(":", 1)[1]): r for r in rejects}
-    assert all(r["reason"] == "contaminated" for r in rejects)
+    flagged = {r["line"]: r for r in rejects}
+    assert all(r["reason"] == "contaminated" and r["step"] == "decontaminate" and r["file"] == str(train) for r in rejects)
     for line, (eval_id, eval_line) in planted.items():
         assert line in flagged, f"planted item {eval_id} on line {line} was not flagged"
         match = flagged[line]
         assert (match["eval_id"], match["eval_line"]) == (eval_id, eval_line)
         assert match["eval_file"].endswith(SELF_INSTRUCT if eval_id.startswith("user_oriented") else MT_BENCH)
-        assert match["span"] and match["span"].lower().split()[0] in match["source"]["instruction"].lower()
+        assert match["span"] and match["span"].lower().split()[0] in match["content"]["instruction"].lower()
     unplanted = {line: r for line, r in flagged.items() if line not in planted}
     assert len(unplanted) == 1, {line: r["eval_id"] for line, r in unplanted.items()}
     (line, bus), = unplanted.items()
     assert bus["eval_id"] == "115" and "how many people got on the bus at the terminal" in bus["span"]
-    assert bus["source"]["question"] == json.loads((shared_data / "gsm8k_test.jsonl").read_text().splitlines()[GSM8K_LINE_OF_MT_BENCH_115 - 1])["question"]
+    assert bus["content"]["question"] == json.loads((shared_data / "gsm8k_test.jsonl").read_text().splitlines()[GSM8K_LINE_OF_MT_BENCH_115 - 1])["question"]
 
     kept = (outdir / "clean.jsonl").read_text().splitlines()
     assert len(kept) == report["kept"] and all("Sure, here is my answer." not in row for row in kept)
@@ -145,7 +145,8 @@ def test_near_duplicate_matching_catches_an_edit_that_breaks_every_ngram(tmp_pat
     near = json.loads(runner.invoke(main, [*base, "-o", str(tmp_path / "b"), "--near-dup"]).output)
     assert near["rejected"] == 1 and near["kept"] == 1
     reject = json.loads((tmp_path / "b" / "rejects.jsonl").read_text())
-    assert (reject["eval_id"], reject["method"], reject["location"]) == ("haiku", "near_duplicate", f"{tmp_path / 'train.jsonl'}:1")
+    assert (reject["eval_id"], reject["method"], reject["line"]) == ("haiku", "near_duplicate", 1)
+    assert reject["detail"].startswith("overlaps the prompt of haiku")
 
 
 def test_unreadable_training_rows_are_rejected_with_their_reason(tmp_path: Path) -> None:

@@ -142,7 +142,8 @@ def test_fold_rule_and_skip_unconvertible(shared_data: Path, tmp_path: Path) -> 
     skipped = convert_paths([src], tmp_path / "s.jsonl", FormatOptions(to="alpaca", skip_unconvertible=True))
     assert (skipped.converted, skipped.failed, skipped.failed_by_reason) == (167, 333, {"multi_turn": 333})
     rejects = [json.loads(line) for line in Path(skipped.rejects or "").read_text().splitlines()]
-    assert len(rejects) == 333 and rejects[0]["reason"] == "multi_turn" and rejects[0]["source"]["id"] == "identity_0"
+    assert len(rejects) == 333 and rejects[0]["reason"] == "multi_turn" and rejects[0]["content"]["id"] == "identity_0"
+    assert (rejects[0]["step"], rejects[0]["line"], rejects[0]["id"]) == ("format", 2, "identity_0")
     assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 167
 
 
@@ -188,7 +189,8 @@ def test_unreadable_rows_are_reported_with_file_and_line(tmp_path: Path) -> None
     assert f"{src}:2" in result.output
     assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 1
     reject = json.loads((tmp_path / "o.rejects.jsonl").read_text())
-    assert reject["location"] == f"{src}:2" and reject["reason"] in ("invalid_json", "truncated_line")
+    assert (reject["file"], reject["line"], reject["step"]) == (str(src), 2, "read")
+    assert reject["reason"] in ("invalid_json", "truncated_line")
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

@@ -137,7 +137,7 @@ def test_unreadable_rows_go_to_rejects_and_accounting_holds(tmp_path: Path) -> N
     report = json.loads(result.output)
     assert report["rows"] == 11 and report["invalid_rows"] == 1 and sum(p["rows"] for p in report["parts"]) == 10
     reject = json.loads((tmp_path / "out" / "rejects.jsonl").read_text())
-    assert reject["location"] == f"{src}:11" and reject["reason"] == "invalid_json"
+    assert (reject["file"], reject["line"], reject["row"], reject["reason"]) == (str(src), 11, 10, "invalid_json")
     assert json.loads((tmp_path / "out" / "split.json").read_text())["rows"] == 11
 
 

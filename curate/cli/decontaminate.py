@@ -61,6 +61,8 @@ def decontaminate(
 
 
 def render_decontaminate(report: DecontaminateReport, console: Console, show: int = 5) -> None:
+    from curate.rejects import location_of
+
     summary = Table(title="curate decontaminate", show_header=False, title_justify="left")
     summary.add_row("rows", f"{report.rows:,}")
     summary.add_row("kept", f"[green]{report.kept:,}[/] → {report.outputs.get('clean', '')}")
@@ -79,7 +81,7 @@ def render_decontaminate(report: DecontaminateReport, console: Console, show: in
     for ex in report.examples[:show]:
         where = f"{ex['eval_file']}:{ex['eval_line']}" if ex.get("eval_line") else f"{ex['eval_file']}#row{ex['eval_row']}"
         console.print(
-            f"[red]{ex['location']}[/] matches [bold]{ex['eval_id']}[/] ({where}, {ex['eval_field']}, overlap {ex['ngram_overlap']:.0%}): "
+            f"[red]{location_of(ex)}[/] matches [bold]{ex['eval_id']}[/] ({where}, {ex['eval_field']}, overlap {ex['ngram_overlap']:.0%}): "
             f"[dim]{ex['span'][:120]!r}[/]",
             highlight=False,
         )
