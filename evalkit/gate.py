@@ -153,8 +153,10 @@ def validate_condition(cond: Condition, criteria: list[str], models: list[str], 
             raise GateSyntaxError(f"in {cond.text!r}: {cond.model!r} is the baseline; {cond.func}() needs a candidate model")
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.4g}"
+def _fmt(x: float | None, signed: bool = False) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{x:+.4g}" if signed else f"{x:.4g}"
 
 
 def _evaluate(cond: Condition, report: ComparisonReport) -> GateCheck:
@@ -168,8 +170,9 @@ def _evaluate(cond: Condition, report: ComparisonReport) -> GateCheck:
             value = COMPARISON_METRICS[cond.func](d) if d else None
             hit = value is None or compare(value, cond.threshold)
             failed |= hit
-            ci = f" [{_fmt(d.delta.low)}, {_fmt(d.delta.high)}]" if d and cond.func == "delta" else ""
-            details.append(f"{comp.candidate} vs {comp.baseline}: {cond.label} = {_fmt(value)}{ci}{' <- fails' if hit else ''}")
+            signed = cond.func.startswith("delta")
+            ci = f" [{_fmt(d.delta.low, True)}, {_fmt(d.delta.high, True)}]" if d and cond.func == "delta" else ""
+            details.append(f"{comp.candidate} vs {comp.baseline}: {cond.label} = {_fmt(value, signed)}{ci}{' <- fails' if hit else ''}")
     else:
         targets = [cond.model] if cond.model else [m.model for m in report.models if m.model != report.baseline]
         for name in targets:
@@ -189,7 +192,7 @@ def _significant_improvement(criterion: str, report: ComparisonReport) -> GateCh
         d = comp.delta(criterion)
         ok = d is not None and d.delta.estimate is not None and d.delta.estimate > 0 and d.significant
         failed |= not ok
-        est = _fmt(d.delta.estimate) if d else "n/a"
+        est = _fmt(d.delta.estimate, True) if d else "n/a"
         p = _fmt(d.p_holm) if d else "n/a"
         verdict = "" if ok else " <- not a significant improvement"
         details.append(f"{comp.candidate} vs {comp.baseline}: delta({criterion}) = {est}, Holm p = {p}{verdict}")

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from test_report_data import alpaca_files, synthetic_row, write_rows
+from test_report_data import score_alpaca, synthetic_row, write_rows
 
 from evalkit.cli import main
 from evalkit.html import json_for_script
@@ -56,6 +56,16 @@ def write_xss_files(tmp_path: Path) -> list[str]:
 
 
 UPDATE_SCREENSHOT = bool(os.environ.get("EVALKIT_UPDATE_SCREENSHOT"))  # set it to rewrite docs/report.png (default resampling)
+
+
+def flipped_examples(files: list[str]) -> int:
+    """Examples where some criterion passes for one model and fails for the other, counted from the score files."""
+    base, cand = ({(r := json.loads(line))["id"]: r for line in Path(f).read_text(encoding="utf-8").splitlines()} for f in files)
+    return sum(
+        any(s["passed"] is not None and cand[i]["scores"][k]["passed"] is not None and s["passed"] != cand[i]["scores"][k]["passed"]
+            for k, s in row["scores"].items())
+        for i, row in base.items()
+    )
 
 
 def render(tmp_path: Path, files: list[str], *extra: str, fast: bool = True) -> Path:
@@ -173,29 +183,32 @@ class Watched:
 
 @pytest.mark.browser
 def test_browser_report_on_alpaca(browser: Any, shared_data: Path, tmp_path: Path) -> None:
-    base, neft, _, _ = alpaca_files(shared_data, tmp_path)
-    path = render(tmp_path, [str(base), str(neft)], "--by", "category", "--fail-if", "delta(total) < -0.1", "--top", "5",
-                  fast=not UPDATE_SCREENSHOT)
+    files = [str(p) for p in score_alpaca(shared_data, tmp_path)]
+    path = render(tmp_path, files, "--by", "category", "--fail-if", "delta(total) < -0.02", "--fail-if", "mean(concise) < 0.9",
+                  "--top", "5", fast=not UPDATE_SCREENSHOT)
     w = Watched(browser, path)
     page = w.page
     assert page.locator("h1").inner_text() == "evalkit report: alpaca-7b vs alpaca-7b-neft"
     summary = page.locator("#summary")
-    assert summary.is_visible() and "0.527" in summary.inner_text() and "0.492" in summary.inner_text()
+    assert summary.is_visible() and "0.982 [0.980, 0.985]" in summary.inner_text() and "0.993" in summary.inner_text()
     assert page.locator("svg.plot").count() >= 6 and page.locator("#breakdown tr").count() == 6
     assert "length_ratio" in page.locator("body").inner_text()
     assert w.rows() == 805 and page.locator("#count").inner_text() == "showing 805 of 805 examples"
     page.select_option("#cat", "vicuna")
     assert w.rows() == 80
     page.select_option("#show", "regressions")
-    assert w.rows() == 52  # the vicuna losses of the breakdown table (24/4/52)
+    assert w.rows() == 10  # the vicuna losses of the breakdown table (4/66/10)
     page.select_option("#cat", "")
-    assert w.rows() == 463
+    assert w.rows() == 51
+    page.select_option("#show", "flipped")
+    assert w.rows() == flipped_examples(files)
     page.select_option("#show", "all")
     page.fill("#q", "sudoku puzzle")
     assert 1 <= w.rows() < 10
     page.fill("#q", "")
     page.locator("#examples th[data-key=id]").click()
-    assert page.locator("#examples-body tr.ex td.id").first.inner_text() == "alpaca-000"
+    ids = page.locator("#examples-body tr.ex td.id").all_inner_texts()
+    assert len(ids) == 805 and ids == sorted(ids)
     if UPDATE_SCREENSHOT:
         page.set_viewport_size({"width": 1280, "height": 1560})
         page.evaluate("window.scrollTo(0, 0)")

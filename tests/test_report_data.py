@@ -79,6 +79,21 @@ def alpaca_files(shared: Path, tmp: Path) -> tuple[Path, Path, list[ScoredExampl
     return write_rows(tmp / "base.scores.jsonl", base), write_rows(tmp / "neft.scores.jsonl", neft), base, neft
 
 
+def score_alpaca(shared: Path, out: Path) -> list[Path]:
+    """Both AlpacaEval outputs files scored by `evalkit score` with the shipped alpaca_eval rubric."""
+    from click.testing import CliRunner
+
+    from evalkit.cli import main
+
+    names = ("alpaca_eval_alpaca-7b_outputs", "alpaca_eval_alpaca-7b-neft_outputs")
+    args = ["score", *(str(shared / f"{n}.json") for n in names), "--rubric", "alpaca_eval", "-o", str(out),
+            "--name", "alpaca-7b", "--name", "alpaca-7b-neft"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    if result.exit_code != 0:
+        raise RuntimeError(result.output)
+    return [out / f"{n}.scores.jsonl" for n in names]
+
+
 def synthetic_row(
     id: str,
     model: str,

@@ -7,23 +7,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_report_data import score_alpaca
 
 from evalkit.cli import main
 from schemas.eval import ScoredExample
 from schemas.report import ComparisonReport
 
-BASE = "alpaca_eval_alpaca-7b_outputs"
-NEFT = "alpaca_eval_alpaca-7b-neft_outputs"
-
 
 @pytest.fixture(scope="module")
 def scored(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    out = tmp_path_factory.mktemp("scored")
-    inputs = [str(shared_data / f"{name}.json") for name in (BASE, NEFT)]
-    result = CliRunner().invoke(main, ["score", *inputs, "--rubric", "alpaca_eval", "-o", str(out), "--name", "alpaca-7b", "--name", "alpaca-7b-neft"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return [out / f"{BASE}.scores.jsonl", out / f"{NEFT}.scores.jsonl"]
+    return score_alpaca(shared_data, tmp_path_factory.mktemp("scored"))
 
 
 def rows(path: Path) -> dict[str, ScoredExample]:

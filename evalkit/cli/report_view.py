@@ -45,7 +45,7 @@ def _ci2(iv: Interval, signed: bool = False) -> str:
 def _comparison_table(report: ComparisonReport, comp: Comparison, width: int) -> Table:
     base = report.model(comp.baseline)
     cand = report.model(comp.candidate)
-    wide = width >= 110  # room for the sign test and unscored counts
+    wide = width >= 130  # room for the sign test and unscored counts
     pct = f"{report.options.level:.0%}"
     table = Table(title=Text(f"{comp.candidate} vs {comp.baseline}: mean [{pct} CI], paired delta [CI], Holm p"), title_justify="left",
                   box=box.SIMPLE_HEAD, padding=(0, 1))
