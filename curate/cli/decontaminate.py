@@ -81,7 +81,7 @@ def render_decontaminate(report: DecontaminateReport, console: Console, show: in
     for ex in report.examples[:show]:
         where = f"{ex['eval_file']}:{ex['eval_line']}" if ex.get("eval_line") else f"{ex['eval_file']}#row{ex['eval_row']}"
         console.print(
-            f"[red]{location_of(ex)}[/] matches [bold]{ex['eval_id']}[/] ({where}, {ex['eval_field']}, overlap {ex['ngram_overlap']:.0%}): "
-            f"[dim]{ex['span'][:120]!r}[/]",
+            f"[red]{location_of(ex)}[/] → [bold]{ex['eval_id']}[/] ({where}, {ex['eval_field']}, {ex['ngram_overlap']:.0%} of its n-grams)",
             highlight=False,
         )
+        console.print(f"    [dim]{ex['span'][:90]!r}[/]", highlight=False)

@@ -94,7 +94,14 @@ def render_format(report: FormatReport, console: Console, show: int = 5) -> None
     if report.rejects:
         table.add_row("rejects", report.rejects)
     console.print(table)
-    for p in report.problems[:show]:
-        console.print(f"[red]{p.location}[/] {p.reason}: {p.message}", highlight=False)
+    by_reason: dict[str, list[str]] = {}
+    for p in report.problems:
+        if p.reason not in by_reason:
+            console.print(f"[red]{p.location}[/] {p.reason}: {p.message}", highlight=False)
+        by_reason.setdefault(p.reason, []).append(p.location)
+    for reason, locations in by_reason.items():
+        more = report.failed_by_reason.get(reason, 0) - show - 1
+        if len(locations) > 1:
+            console.print(f"  {reason} also at: " + ", ".join(locations[1 : show + 1]) + (f" and {more:,} more" if more > 0 else ""), highlight=False)
     if not report.written:
         console.print(f"[red]refused:[/] {report.failed:,} of {report.rows:,} rows cannot be converted; nothing was written.", highlight=False)
