@@ -74,7 +74,7 @@ def _suggest(word: str, known: list[str]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
-def _field_error(where: str, err: dict[str, Any], known: list[str], what: str) -> str:
+def _field_error(where: str, err: Any, known: list[str], what: str) -> str:
     loc = err["loc"]
     field = ".".join(str(p) for p in loc)
     if err["type"] == "extra_forbidden":

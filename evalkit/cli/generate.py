@@ -80,7 +80,7 @@ def generate(
     try:
         options = GenerateOptions(
             backend=BackendOptions(
-                backend=backend, model=model, adapter=adapter, base_url=base_url, api_key_env=api_key_env,
+                backend=backend, model=model,  # type: ignore[arg-type]  # click.Choice checked it adapter=adapter, base_url=base_url, api_key_env=api_key_env,
                 timeout_s=timeout_s, dtype=dtype, trust_remote_code=trust_remote_code,
             ),
             params=GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size),

@@ -31,6 +31,7 @@ def _conditions(ctx: click.Context, param: click.Parameter, values: tuple[str, .
 @click.option("--require-significant-improvement", "require", multiple=True, metavar="CRITERION",
               help="Exit 1 unless every candidate improves CRITERION (or total) with Holm p < alpha.")
 @click.option("--max-unscored-rate", type=click.FloatRange(0, 1), metavar="R", help="Exit 1 when any criterion of any model has more unscored examples than this share.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=_F["alpha"].default, show_default=True, help=_F["alpha"].description)
 @click.option("--seed", type=int, default=_F["seed"].default, show_default=True, help=_F["seed"].description)
 @click.option("--resamples", type=click.IntRange(min=100), default=_F["resamples"].default, show_default=True, help=_F["resamples"].description)
 @click.option("--permutations", type=click.IntRange(min=100), default=_F["permutations"].default, show_default=True, help=_F["permutations"].description)
@@ -47,6 +48,7 @@ def report(
     fail_if: list[Condition],
     require: tuple[str, ...],
     max_unscored_rate: float | None,
+    alpha: float,
     seed: int,
     resamples: int,
     permutations: int,
@@ -72,7 +74,7 @@ def report(
 
     options = ReportOptions(
         baseline=baseline, by=by, seed=seed, resamples=resamples, permutations=permutations, ci_method=ci_method,  # type: ignore[arg-type]
-        top=top, tie_margin=tie_margin, strict=strict,
+        top=top, tie_margin=tie_margin, strict=strict, alpha=alpha,
     )
     result, aligned = compare_files(list(scores), options)
     try:

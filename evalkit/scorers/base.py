@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,13 +26,16 @@ class ScorerParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Scorer:
+P = TypeVar("P", bound=ScorerParams)
+
+
+class Scorer(Generic[P]):
     name: ClassVar[str]
     summary: ClassVar[str]
     Params: ClassVar[type[ScorerParams]] = ScorerParams
 
-    def __init__(self, params: ScorerParams | None = None) -> None:
-        self.params = params if params is not None else self.Params()
+    def __init__(self, params: P | None = None) -> None:
+        self.params: P = params if params is not None else cast(P, self.Params())
 
     def score(self, example: Prediction, output: str) -> CriterionScore:
         raise NotImplementedError
@@ -44,10 +47,11 @@ class Scorer:
         """See every prediction of the run before scoring (pairwise scorers find their baseline here)."""
 
 
-SCORERS: dict[str, type[Scorer]] = {}
+SCORERS: dict[str, type[Scorer[Any]]] = {}
+S = TypeVar("S", bound=type[Scorer[Any]])
 
 
-def register(cls: type[Scorer]) -> type[Scorer]:
+def register(cls: S) -> S:
     SCORERS[cls.name] = cls
     return cls
 

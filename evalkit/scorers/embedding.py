@@ -13,7 +13,7 @@ class EmbeddingParams(ScorerParams):
 
 
 @register
-class EmbeddingSimilarity(Scorer):
+class EmbeddingSimilarity(Scorer[EmbeddingParams]):
     name = "embedding_similarity"
     summary = "Cosine similarity of output and reference embeddings (all-MiniLM-L6-v2), negatives clipped to 0."
     Params = EmbeddingParams

@@ -77,7 +77,7 @@ class JudgeParams(JudgeBackendParams):
 
 
 @register
-class Judge(Scorer):
+class Judge(Scorer[JudgeParams]):
     name = "judge"
     summary = "LLM judge, Prometheus-style rubric: score 1-5 mapped to (s-1)/4; unparseable verdicts are unscored."
     Params = JudgeParams
@@ -118,7 +118,7 @@ class PairwiseParams(JudgeBackendParams):
 
 
 @register
-class PairwiseJudge(Scorer):
+class PairwiseJudge(Scorer[PairwiseParams]):
     name = "pairwise_judge"
     summary = "LLM judge compares the output with the baseline model's, in both orders: 1 win, 0 loss, 0.5 tie or disagreement."
     Params = PairwiseParams

@@ -59,7 +59,7 @@ class NumericMatchParams(ScorerParams):
 
 
 @register
-class NumericMatch(Scorer):
+class NumericMatch(Scorer[NumericMatchParams]):
     name = "numeric_match"
     summary = "1 when the output's final number equals the reference's (after '####' if present; commas ignored), else 0."
     Params = NumericMatchParams

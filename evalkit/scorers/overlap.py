@@ -34,7 +34,7 @@ class RougeLParams(ScorerParams):
 
 
 @register
-class RougeL(Scorer):
+class RougeL(Scorer[RougeLParams]):
     name = "rouge_l"
     summary = "ROUGE-L F-measure: longest common word subsequence of output and reference."
     Params = RougeLParams
@@ -65,7 +65,7 @@ class ChrfParams(ScorerParams):
 
 
 @register
-class Chrf(Scorer):
+class Chrf(Scorer[ChrfParams]):
     name = "chrf"
     summary = "chrF (sacrebleu) between output and reference, divided by 100."
     Params = ChrfParams
@@ -92,7 +92,7 @@ class BleuParams(ScorerParams):
 
 
 @register
-class Bleu(Scorer):
+class Bleu(Scorer[BleuParams]):
     name = "bleu"
     summary = "Sentence BLEU (sacrebleu, effective order) between output and reference, divided by 100."
     Params = BleuParams

@@ -32,7 +32,7 @@ class JsonValidParams(ScorerParams):
 
 
 @register
-class JsonValid(Scorer):
+class JsonValid(Scorer[JsonValidParams]):
     name = "json_valid"
     summary = "1 when the output parses as JSON (and satisfies `json_schema` if given), else 0."
     Params = JsonValidParams

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -21,7 +21,7 @@ class ExactMatchParams(ScorerParams):
 
 
 @register
-class ExactMatch(Scorer):
+class ExactMatch(Scorer[ExactMatchParams]):
     name = "exact_match"
     summary = "1 when the output equals the reference (or one of `expected`) after normalization, else 0."
     Params = ExactMatchParams
@@ -57,7 +57,7 @@ class ContainsParams(ScorerParams):
         return strings
 
 
-class _Contains(Scorer):
+class _Contains(Scorer[ContainsParams]):
     Params = ContainsParams
 
     def __init__(self, params: ContainsParams | None = None) -> None:
@@ -120,7 +120,7 @@ class RegexParams(ScorerParams):
 
 
 @register
-class Regex(Scorer):
+class Regex(Scorer[RegexParams]):
     name = "regex"
     summary = "1 when the output matches `pattern` (or, with expect_match: false, when it does not)."
     Params = RegexParams
@@ -159,14 +159,14 @@ class LengthParams(ScorerParams):
 
 
 @register
-class Length(Scorer):
+class Length(Scorer[LengthParams]):
     name = "length"
     summary = "1 when the output's length (chars, words or tokens) is within [min, max], else 0."
     Params = LengthParams
 
     def __init__(self, params: LengthParams) -> None:
         super().__init__(params)
-        self._tok = None
+        self._tok: Any = None
 
     def count(self, output: str) -> int:
         p = self.params
@@ -225,7 +225,7 @@ class RefusalParams(ScorerParams):
 
 
 @register
-class Refusal(Scorer):
+class Refusal(Scorer[RefusalParams]):
     name = "refusal"
     summary = "Detects refusals by phrase in the opening of the output; 1 when the behaviour is the expected one."
     Params = RefusalParams
