@@ -81,18 +81,19 @@ def _fmt(value: float | None) -> str:
 
 def render_summary(summary: ScoreSummary, console: Console) -> None:
     table = Table(title=f"rubric {summary.rubric} ({summary.rubric_hash[:12]})", title_justify="left")
-    table.add_column("model", overflow="fold")
-    table.add_column("criterion", overflow="fold")
-    for col in ("applied", "scored", "mean", "pass rate", "unscored"):
+    table.add_column("model / criterion", no_wrap=True)
+    for col in ("scored", "mean", "pass rate", "unscored"):
         table.add_column(col, justify="right")
-    for m in summary.models:
-        table.add_row(f"[bold]{m.model}[/]", "[bold]total[/]", f"{m.examples:,}", "", f"[bold]{_fmt(m.mean_total)}[/]", "", "")
+    for i, m in enumerate(summary.models):
+        if i:
+            table.add_section()
+        table.add_row(f"[bold]{m.model}[/] (total)", f"{m.examples:,} rows", f"[bold]{_fmt(m.mean_total)}[/]", "", "")
         for c in m.criteria:
             unscored = ", ".join(f"{k} {v:,}" for k, v in c.unscored.items())
-            table.add_row("", c.name, f"{c.applied:,}", f"{c.scored:,}", _fmt(c.mean), _fmt(c.pass_rate), unscored)
+            table.add_row(f"  {c.name}", f"{c.scored:,}/{c.applied:,}", _fmt(c.mean), _fmt(c.pass_rate), unscored)
     console.print(table)
     for src, dst in summary.outputs.items():
-        console.print(f"{src} -> {dst}", highlight=False)
+        console.print(f"{src} -> {dst}", highlight=False, soft_wrap=True)
 
 
 @click.command()
