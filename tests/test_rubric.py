@@ -99,7 +99,7 @@ def test_rubric_level_mistakes(tmp_path: Path) -> None:
 
 
 def test_missing_file_lists_shipped_rubrics(tmp_path: Path) -> None:
-    with pytest.raises(RubricError, match="not a shipped rubric .*gsm8k"):
+    with pytest.raises(RubricError, match=r"not a shipped rubric .*gsm8k"):
         load_rubric(str(tmp_path / "nope.yaml"))
 
 
@@ -109,3 +109,32 @@ def test_judge_overrides_apply_to_judge_criteria_only() -> None:
     assert params["helpfulness"].backend == "fake" and params["helpfulness"].model == "constant:[RESULT] 4"
     assert params["helpfulness"].base_url == "http://127.0.0.1:8000/v1"  # None leaves the rubric's value
     assert loaded.hash != load_rubric("helpfulness_judge").hash
+
+
+def test_schema_round_trips() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from schemas.generate import BackendOptions, GenerateOptions
+    from schemas.rubric import AppliesTo, Criterion, Rubric
+
+    names = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)
+    criterion = st.builds(
+        Criterion,
+        name=names,
+        scorer=names,
+        params=st.dictionaries(names, st.integers() | st.text(max_size=5), max_size=3),
+        weight=st.floats(min_value=0.01, max_value=100),
+        threshold=st.none() | st.floats(min_value=0, max_value=1),
+        applies_to=st.none() | st.builds(AppliesTo, category=st.none() | st.lists(names, max_size=2)),
+    )
+    rubrics = st.builds(Rubric, name=names, description=st.text(max_size=20), criteria=st.lists(criterion, min_size=1, max_size=3, unique_by=lambda c: c.name))
+    options = st.builds(GenerateOptions, backend=st.builds(BackendOptions, model=names), name=st.none() | names)
+
+    @settings(max_examples=50, deadline=None)
+    @given(rubrics, options)
+    def check(rubric: Rubric, opts: GenerateOptions) -> None:
+        assert Rubric.model_validate_json(rubric.model_dump_json()) == rubric
+        assert GenerateOptions.model_validate_json(opts.model_dump_json()) == opts
+
+    check()
