@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from curate.io.shapes import detect_shape
+from curate.io.shapes import ID_KEYS, detect_shape
 from schemas.ops import FormatOptions, TargetFormat
-from schemas.records import ChatRecord, InstructionRecord, Message, PreferenceRecord, PromptRecord, Record
+from schemas.records import ChatRecord, InstructionRecord, Message, PreferenceRecord, PromptRecord, Record, check_chat_turns
 
 __all__ = ["Unconvertible", "convert_record", "to_sharegpt_role"]
 
@@ -62,11 +62,20 @@ def _user_content(record: InstructionRecord, rules: list[str]) -> str:
 
 
 def _as_messages(record: Record, options: FormatOptions, rules: list[str]) -> list[Message]:
-    """The record as a conversation ending with the answer to train on."""
-    if isinstance(record, InstructionRecord):
-        return [Message(role="user", content=_user_content(record, rules)), Message(role="assistant", content=record.output)]
+    """The record as a valid conversation (the rules ChatRecord enforces) ending with the answer to train on."""
     if isinstance(record, ChatRecord):
         return list(record.messages)
+    messages = _to_messages(record, options, rules)
+    try:
+        check_chat_turns(messages, require_final_assistant=True)
+    except ValueError as exc:
+        raise Unconvertible("invalid_chat", f"as a conversation the record breaks a chat rule: {exc}") from None
+    return messages
+
+
+def _to_messages(record: Record, options: FormatOptions, rules: list[str]) -> list[Message]:
+    if isinstance(record, InstructionRecord):
+        return [Message(role="user", content=_user_content(record, rules)), Message(role="assistant", content=record.output)]
     if isinstance(record, PreferenceRecord):
         if not options.keep_chosen:
             raise Unconvertible(
@@ -160,7 +169,7 @@ def convert_record(record: Record, options: FormatOptions, render: Any = None) -
     _check_meta(record, options.to)
     row: dict[str, Any] = {"id": record.id} if record.id is not None else {}
     row.update(body)
-    row.update(record.meta)
+    row.update((k, v) for k, v in record.meta.items() if not (k == "id" and v == record.id))
     expected, _ = TARGET_SHAPES[options.to]
     if expected is not None:
         found = detect_shape(row)
@@ -169,9 +178,19 @@ def convert_record(record: Record, options: FormatOptions, render: Any = None) -
     return row, sorted(set(rules))
 
 
+def _steals_id(record: Record, key: str) -> bool:
+    """An extra id-like key the reader would take as the id (or that would overwrite it) on reading the row back."""
+    if key not in ID_KEYS:
+        return False
+    value = record.meta[key]
+    if value is None or isinstance(value, (dict, list)):
+        return False
+    return record.id is None or (key == "id" and value != record.id)
+
+
 def _check_meta(record: Record, to: TargetFormat) -> None:
     _, consumed = TARGET_SHAPES[to]
-    clash = sorted(k for k in record.meta if k in consumed)
+    clash = sorted(k for k in record.meta if k in consumed or _steals_id(record, k))
     if clash:
         raise Unconvertible(
             "meta_key_conflict",

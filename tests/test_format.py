@@ -176,6 +176,16 @@ def test_meta_key_that_would_change_the_shape_is_refused() -> None:
     with pytest.raises(Unconvertible) as info:
         convert_record(rec, FormatOptions(to="alpaca"))
     assert info.value.reason == "meta_key_conflict"
+    for extra in ({"uid": "x"}, {"question_id": 7}):  # read back, these would become the id of an id-less record
+        with pytest.raises(Unconvertible, match="would collide"):
+            convert_record(InstructionRecord(instruction="a", output="b", meta=extra), FormatOptions(to="alpaca"))
+    with pytest.raises(Unconvertible, match="would collide"):
+        convert_record(InstructionRecord(id="a", instruction="a", output="b", meta={"id": "b"}), FormatOptions(to="alpaca"))
+    row, _ = convert_record(InstructionRecord(id="a", instruction="a", output="b", meta={"uid": "u"}), FormatOptions(to="alpaca"))
+    assert row == {"id": "a", "instruction": "a", "input": "", "output": "b", "uid": "u"}
+    with pytest.raises(Unconvertible) as empty:
+        convert_record(InstructionRecord(instruction="a", output=" "), FormatOptions(to="messages"))
+    assert empty.value.reason == "invalid_chat" and "last assistant turn is empty" in str(empty.value)
     rec2 = InstructionRecord(instruction="a", output="b", meta={"completion": "x"})
     with pytest.raises(Unconvertible, match="completion"):
         convert_record(rec2, FormatOptions(to="prompt-completion"))
