@@ -8,13 +8,14 @@
     text               {"text"}                                                   (rendered by a chat template)
 
 Every row keeps its id (when it has one) and its meta keys at the top level, so reading the output back gives the
-same record. Where a target cannot hold a record the row is refused with a reason; the documented rules that bridge
-the gap are opt-in:
+same record. Where a target cannot hold a record (or the row would not read back as a valid record) it is refused
+with a reason; the documented rules that bridge the gap are counted, and opt-in except input_joined:
 
     input_joined        instruction + blank line + input become the one user turn (messages, sharegpt,
                         prompt-completion have no input field; the same rule training uses). Always on, counted.
-    multi_turn_folded   --multi-turn fold: for alpaca/prompt-completion, the last user turn is the instruction and
-                        the earlier turns go into input as "User: ...\\nAssistant: ..." lines.
+    multi_turn_folded   --multi-turn fold: for alpaca, the last user turn is the instruction and the earlier turns
+                        (system included) go into input as "User: ...\\nAssistant: ..." lines; for prompt-completion
+                        the prompt is those lines followed by "User: <last user turn>".
     kept_chosen         --keep-chosen: a preference pair becomes SFT data with its chosen answer.
 """
 
