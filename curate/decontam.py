@@ -167,7 +167,8 @@ def find_contamination(records: Sequence[Record], index: EvalIndex) -> list[Cont
 
 def decontaminate(paths: Sequence[str], outdir: str | Path, options: DecontaminateOptions) -> DecontaminateReport:
     """Write OUTDIR/clean.jsonl (rows as read), OUTDIR/rejects.jsonl and OUTDIR/decontamination.json."""
-    index = EvalIndex.from_paths(options.against, options.params, options.read)
+    # --map describes the training files; eval sets are read with their own keys (limits still apply)
+    index = EvalIndex.from_paths(options.against, options.params, options.read.model_copy(update={"mapping": {}}))
     rows = list(read_records(paths, options.read))
     good = [r for r in rows if r.ok and r.record is not None]
     matches = find_all_contamination([r.record for r in good if r.record is not None], index)

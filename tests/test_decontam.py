@@ -167,3 +167,13 @@ def test_an_unreadable_eval_set_is_an_error(tmp_path: Path) -> None:
 def test_help_has_a_runnable_example() -> None:
     result = CliRunner().invoke(main, ["decontaminate", "--help"])
     assert result.exit_code == 0 and "curate decontaminate train.jsonl --against mt_bench_questions.jsonl" in result.output
+
+
+def test_map_renames_training_keys_only(tmp_path: Path) -> None:
+    prompt = "Explain how a rainbow forms after the rain in the late afternoon sky"
+    (tmp_path / "eval.jsonl").write_text(json.dumps({"instruction": prompt, "q": "zzz"}) + "\n")
+    (tmp_path / "train.jsonl").write_text(json.dumps({"q": prompt, "a": "Light refracts."}) + "\n")
+    args = ["decontaminate", str(tmp_path / "train.jsonl"), "--against", str(tmp_path / "eval.jsonl"), "-o", str(tmp_path / "o"), "--json"]
+    result = CliRunner().invoke(main, [*args, "--map", "q=instruction", "--map", "a=output"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["rejected_by_reason"] == {"contaminated": 1}
