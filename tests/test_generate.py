@@ -181,3 +181,32 @@ def test_smollm2_on_20_gsm8k_questions_scored_with_numeric_match(tmp_path: Path,
     values = [r["scores"]["correct"]["value"] for r in lines]
     assert len(values) == 20 and all(v in (0.0, 1.0) for v in values)  # every reference has '#### N': nothing unscored
     print(f"SmolLM2-135M GSM8K accuracy on 20 questions: {sum(values) / 20:.2f}")
+
+
+@pytest.mark.slow
+def test_adapter_is_applied_and_keys_the_cache(tmp_path: Path) -> None:
+    pytest.importorskip("peft")
+    from peft import LoraConfig, get_peft_model
+
+    from train_plugin.models import load_model
+
+    model, _tokenizer = load_model("builtin:tiny")
+    # init_lora_weights=False: random A and B, so the adapter really changes the model's answers
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    adapter = tmp_path / "adapter"
+    peft_model.save_pretrained(str(adapter))
+    data = eval_file(tmp_path, 3)
+    base_out, tuned_out = tmp_path / "base.jsonl", tmp_path / "tuned.jsonl"
+    common = ["generate", "--model", "builtin:tiny", "--data", str(data), "--max-new-tokens", "6", "--cache", str(tmp_path / "shared.cache.jsonl")]
+    assert CliRunner().invoke(main, [*common, "-o", str(base_out)]).exit_code == 0
+    tuned = CliRunner().invoke(main, [*common, "--adapter", str(adapter), "-o", str(tuned_out)])
+    assert tuned.exit_code == 0, tuned.output
+    assert "3 generated, 0 from cache" in tuned.output  # same prompts, other adapter: a cache miss
+    base_rows, tuned_rows = rows(base_out), rows(tuned_out)
+    assert all(r["adapter"] == str(adapter) and r["model"] == "builtin:tiny+adapter" for r in tuned_rows)
+    assert {r["cache_key"] for r in base_rows}.isdisjoint(r["cache_key"] for r in tuned_rows)
+    from evalkit.backends.hf import adapter_hash
+
+    before = adapter_hash(str(adapter))
+    (adapter / "adapter_config.json").write_text((adapter / "adapter_config.json").read_text() + "\n")
+    assert adapter_hash(str(adapter)) != before  # any change to the adapter's files changes its key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 import click
 from pydantic import ValidationError
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from schemas.eval import GenerationParams
-from schemas.generate import BackendOptions, GenerateOptions
+from schemas.generate import BackendName, BackendOptions, GenerateOptions
 
 _P = GenerationParams.model_fields
 _B = BackendOptions.model_fields
@@ -80,8 +81,14 @@ def generate(
     try:
         options = GenerateOptions(
             backend=BackendOptions(
-                backend=backend, model=model,  # type: ignore[arg-type]  # click.Choice checked it adapter=adapter, base_url=base_url, api_key_env=api_key_env,
-                timeout_s=timeout_s, dtype=dtype, trust_remote_code=trust_remote_code,
+                backend=cast(BackendName, backend),  # click.Choice checked it
+                model=model,
+                adapter=adapter,
+                base_url=base_url,
+                api_key_env=api_key_env,
+                timeout_s=timeout_s,
+                dtype=dtype,
+                trust_remote_code=trust_remote_code,
             ),
             params=GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size),
             name=name,
