@@ -34,9 +34,16 @@ _WORD = re.compile(r"\w+")
 FIELDS: tuple[Literal["prompt", "reference"], ...] = ("prompt", "reference")
 
 
-def words(text: str) -> list[re.Match[str]]:
-    """Word tokens of the NFKC-casefolded text; NFKC keeps lengths close enough that spans are cut from the original."""
-    return list(_WORD.finditer(unicodedata.normalize("NFKC", text).casefold()))
+def words(text: str) -> list[tuple[str, int, int]]:
+    """(word, start, end): words of the text, each NFKC-normalized and casefolded, with offsets into the original.
+
+    Normalizing word by word keeps the offsets exact even where NFKC or casefolding change lengths (ß -> ss).
+    """
+    out = []
+    for m in _WORD.finditer(text):
+        for part in _WORD.findall(unicodedata.normalize("NFKC", m.group()).casefold()):
+            out.append((part, m.start(), m.end()))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +91,7 @@ class EvalIndex:
         self.items.append(item)
         self.files[file] = self.files.get(file, 0) + 1
         for f, text in enumerate((item.prompt, item.reference)):
-            toks = [m.group() for m in words(text)]
+            toks = [w for w, _, _ in words(text)]
             key = number * 2 + f
             if len(toks) >= self.params.ngram:
                 grams = {hash(tuple(toks[i : i + self.params.ngram])) for i in range(len(toks) - self.params.ngram + 1)}
@@ -101,7 +108,7 @@ class EvalIndex:
         n = self.params.ngram
         hits: dict[int, dict[int, int]] = {}  # text key -> gram hash -> first position
         for i in range(len(toks) - n + 1):
-            g = hash(tuple(m.group() for m in toks[i : i + n]))
+            g = hash(tuple(w for w, _, _ in toks[i : i + n]))
             for key in self._grams.get(g, ()):
                 hits.setdefault(key, {}).setdefault(g, i)
         found: list[ContaminationMatch] = []
@@ -109,7 +116,7 @@ class EvalIndex:
             overlap = len(grams) / self._totals[key]
             if overlap >= self.params.min_overlap:
                 found.append(self._match(key, "ngram", _span(text, toks, sorted(grams.values()), n), overlap, len(grams)))
-        prompt = " ".join(m.group() for m in words(prompt_text(record)))
+        prompt = " ".join(w for w, _, _ in words(prompt_text(record)))
         for key in self._short.get(prompt, ()):
             found.append(self._match(key, "exact", prompt_text(record), 1.0, 0))
         found.sort(key=lambda m: (-m.ngram_overlap, -m.shared_ngrams, m.eval_file, m.eval_row))
@@ -130,7 +137,7 @@ class EvalIndex:
         )
 
 
-def _span(text: str, toks: list[re.Match[str]], positions: list[int], n: int) -> str:
+def _span(text: str, toks: list[tuple[str, int, int]], positions: list[int], n: int) -> str:
     """The longest run of overlapping matched n-grams, cut from the original text."""
     best = (0, 0)
     start, end = positions[0], positions[0] + n
@@ -141,7 +148,7 @@ def _span(text: str, toks: list[re.Match[str]], positions: list[int], n: int) ->
         best = max(best, (end - start, start), key=lambda b: b[0])
         start, end = p, p + n
     length, first = max(best, (end - start, start), key=lambda b: b[0])
-    return text[toks[first].start() : toks[first + length - 1].end()]
+    return text[toks[first][1] : toks[first + length - 1][2]]
 
 
 def find_all_contamination(records: Sequence[Record], index: EvalIndex) -> list[list[ContaminationMatch]]:

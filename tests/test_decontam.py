@@ -177,3 +177,11 @@ def test_map_renames_training_keys_only(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [*args, "--map", "q=instruction", "--map", "a=output"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["rejected_by_reason"] == {"contaminated": 1}
+
+
+def test_span_is_cut_from_the_original_text_even_when_normalizing_changes_lengths() -> None:
+    eval_text = "Die STRASSE führt am GROSSEN Fluss entlang bis zur alten Brücke im Süden"
+    training = "Weiß jemand: Die Straße führt am großen Fluss entlang bis zur alten Brücke im Süden? Danke."
+    match = find_contamination([InstructionRecord(instruction=training, output="Ja.")], _index((eval_text, None)))[0]
+    assert match is not None and match.ngram_overlap == 1.0
+    assert match.span == "Die Straße führt am großen Fluss entlang bis zur alten Brücke im Süden"
