@@ -84,7 +84,10 @@ def _write_datasets(rows: list[dict[str, Any]], path: Path) -> None:
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             os.replace(path, old)
-            shutil.rmtree(old)
+            if old.is_dir():
+                shutil.rmtree(old)
+            else:
+                old.unlink()
         os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -68,7 +68,8 @@ def render_stats(report: StatsReport, console: Console) -> None:
     for d in report.lengths:
         empty = f"{report.empty_rates.get(d.field, 0):.1%}" if d.unit == "chars" else ""
         table.add_row(d.field if d.unit == "chars" else "", d.unit, empty, f"{d.mean:,.1f}", *(f"{d.percentiles[p]:,.0f}" for p in pcts), f"{d.max:,.0f}")
-    console.print(table)
+    if report.lengths:
+        console.print(table)
     if report.top_ngrams:
         grams = Table(title="top prompt n-grams (records)", title_justify="left")
         grams.add_column("n-gram")
