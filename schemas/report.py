@@ -165,3 +165,26 @@ class ComparisonReport(BaseModel):
 
     def model(self, name: str) -> ModelSummary | None:
         return next((m for m in self.models if m.model == name), None)
+
+
+class HistoryRow(BaseModel):
+    run: int = Field(description="Run number in the history database, in recording order.")
+    recorded_at: str = Field(description="UTC time the run was recorded (ISO 8601).")
+    rubric: str
+    rubric_hash: str
+    data_hash: str = Field(description="sha256 of the compared examples' ids and prompts: runs with the same hash used the same eval set.")
+    model: str
+    baseline: str
+    criterion: str
+    mean: Interval
+    delta: Interval | None = Field(default=None, description="Paired delta against the run's baseline (None for the baseline itself).")
+    p_holm: float | None = None
+    wins: int | None = None
+    ties: int | None = None
+    losses: int | None = None
+
+
+class History(BaseModel):
+    database: str
+    criterion: str
+    rows: list[HistoryRow] = Field(description="Oldest run first.")

@@ -39,6 +39,8 @@ def _conditions(ctx: click.Context, param: click.Parameter, values: tuple[str, .
 @click.option("--top", type=click.IntRange(min=0), default=_F["top"].default, show_default=True, help=_F["top"].description)
 @click.option("--tie-margin", type=click.FloatRange(min=0), default=_F["tie_margin"].default, show_default=True, help=_F["tie_margin"].description)
 @click.option("--strict", is_flag=True, help=_F["strict"].description)
+@click.option("--record", "record_db", type=click.Path(dir_okay=False), metavar="DB",
+              help="Append this run's summary to a SQLite history file, for `evalkit history DB`.")
 def report(
     scores: tuple[str, ...],
     baseline: str | None,
@@ -56,6 +58,7 @@ def report(
     top: int,
     tie_margin: float,
     strict: bool,
+    record_db: str | None,
 ) -> None:
     """Compare models scored on the same examples, with paired statistics.
 
@@ -81,6 +84,11 @@ def report(
         result.gate = check_gate(result, fail_if, require, max_unscored_rate)
     except GateSyntaxError as exc:
         raise click.BadParameter(str(exc), param_hint="'--fail-if' / '--require-significant-improvement'") from exc
+    if record_db:
+        from evalkit.history import record
+
+        run = record(record_db, result, aligned)
+        click.echo(f"recorded run {run} in {record_db}", err=True)
     if html_path:
         from curate.io.write import write_text
         from evalkit.html import render_html
