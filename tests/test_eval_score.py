@@ -187,3 +187,23 @@ def test_every_command_has_help_with_an_example() -> None:
     for command in ("generate", "score", "scorers"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_other_output_shapes_and_applies_to_model(tmp_path: Path) -> None:
+    chat = tmp_path / "chat.jsonl"
+    turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello, friend!"}]
+    chat.write_text(json.dumps({"id": "c1", "model": "bot", "messages": turns}) + "\n")
+    mt = tmp_path / "mt_answers.jsonl"
+    mt.write_text(json.dumps({"question_id": 81, "model_id": "gpt-x", "choices": [{"index": 0, "turns": ["Aloha!", "Again"]}]}) + "\n")
+    (c,) = read_predictions(str(chat))
+    (m,) = read_predictions(str(mt))
+    assert (c.id, c.model, c.prompt, c.output) == ("c1", "bot", "Hi", "Hello, friend!")
+    assert (m.id, m.model, m.output) == ("81", "gpt-x", "Aloha!")
+    rubric = tmp_path / "r.yaml"
+    rubric.write_text("name: t\ncriteria:\n  - name: greets\n    scorer: contains_any\n    params: {strings: [hello]}\n    applies_to: {model: [bot]}\n")
+    result = invoke("score", str(chat), str(mt), "--rubric", str(rubric), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    bot = scores(tmp_path / "out" / "chat.scores.jsonl")[0]
+    other = scores(tmp_path / "out" / "mt_answers.scores.jsonl")[0]
+    assert bot.scores["greets"].value == 1.0 and bot.total == 1.0
+    assert other.scores == {} and other.weights == {} and other.total is None
