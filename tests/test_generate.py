@@ -93,7 +93,7 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path: Path) -> 
     out = tmp_path / "killed" / "preds.jsonl"
     cache = Path(str(out) + ".cache.jsonl")
     args = ["generate", "--backend", "fake", "--data", str(data), "--batch-size", "2", "-q"]
-    proc = subprocess.Popen(_cli(*args, "--model", "echo?delay=0.4", "-o", str(out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(_cli(*args, "--model", "echo?delay=0.8", "-o", str(out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not cache.exists() or cache.read_text().count("\n") < 4):
         time.sleep(0.05)
