@@ -78,17 +78,14 @@ def _bootstrap_means(values: np.ndarray, mask: np.ndarray, resamples: int, rng: 
 
 
 def _jackknife_acceleration(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """BCa acceleration per column from closed-form leave-one-out means (only scored rows count)."""
-    total = values.sum(axis=0)
+    """BCa acceleration per column from closed-form leave-one-out means (only scored rows count; 0 below 2 rows)."""
     count = mask.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        loo = (total - values) / (count - 1)
-    loo = np.where(mask > 0, loo, np.nan)
-    d = np.nanmean(loo, axis=0) - loo
-    num = np.nansum(d**3, axis=0)
-    den = 6.0 * np.nansum(d**2, axis=0) ** 1.5
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = np.where(den > 0, num / den, 0.0)
+    with np.errstate(all="ignore"):
+        loo = np.where(mask > 0, (values.sum(axis=0) - values) / (count - 1), 0.0)
+        d = (((loo * mask).sum(axis=0) / count) - loo) * mask
+        num = (d**3).sum(axis=0)
+        den = 6.0 * (d**2).sum(axis=0) ** 1.5
+        a = np.where((count >= 2) & (den > 0), num / den, 0.0)
     return np.nan_to_num(a)
 
 
@@ -97,13 +94,14 @@ def _bca_levels(boot: np.ndarray, theta: np.ndarray, accel: np.ndarray, level: f
     valid = np.isfinite(boot)
     b = valid.sum(axis=0)
     below = ((boot < theta) & valid).sum(axis=0) + 0.5 * ((boot == theta) & valid).sum(axis=0)
-    prop = np.clip(below / np.maximum(b, 1), 1.0 / (b + 1), b / (b + 1))
+    # Keep the bias correction finite: a share of exactly 0 or 1 would put z0 at infinity.
+    prop = np.where(b > 0, np.clip(below / np.maximum(b, 1), 1.0 / (b + 1), b / (b + 1.0)), 0.5)
     z0 = np.array([_NORMAL.inv_cdf(float(p)) for p in prop])
     bounds = []
     for alpha in ((1 - level) / 2, (1 + level) / 2):
         z = _NORMAL.inv_cdf(alpha)
         adj = z0 + (z0 + z) / (1 - accel * (z0 + z))
-        bounds.append(np.array([_NORMAL.cdf(float(v)) for v in adj]))
+        bounds.append(np.array([_NORMAL.cdf(float(v)) if math.isfinite(v) else alpha for v in adj]))
     return bounds[0], bounds[1]
 
 

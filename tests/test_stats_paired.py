@@ -123,3 +123,16 @@ def test_correlations() -> None:
     # Ties get average ranks: ranks of [1, 2, 2, 3] are [1, 2.5, 2.5, 4].
     assert spearman(np.array([1, 2, 2, 3]), np.array([1, 2, 3, 4])) == pytest.approx(pearson(np.array([1, 2.5, 2.5, 4]), np.arange(1, 5)))
     assert math.isnan(pearson(np.ones(5), np.arange(5)))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("method", ["bca", "percentile"])
+def test_degenerate_columns_give_nan_or_zero_width_without_warnings(method: str) -> None:
+    values = np.array([[1.0, np.nan, np.nan], [np.nan, np.nan, 0.5], [0.0, np.nan, np.nan]])
+    ci = bootstrap_mean_ci(values, rng=rng_for(0, "degenerate"), resamples=200, method=method)  # type: ignore[arg-type]
+    assert ci.n.tolist() == [2, 0, 1]
+    assert math.isnan(ci.mean[1]) and math.isnan(ci.low[1]) and math.isnan(ci.high[1])
+    assert (ci.low[2], ci.high[2]) == (0.5, 0.5)
+    assert 0.0 <= ci.low[0] <= 0.5 <= ci.high[0] <= 1.0
+    empty = bootstrap_mean_ci(np.zeros((0, 2)), rng=rng_for(0, "empty"), resamples=200, method=method)  # type: ignore[arg-type]
+    assert np.isnan(empty.mean).all() and empty.n.tolist() == [0, 0]
