@@ -114,11 +114,11 @@ def _problems(rows: list[LoadedRow], total: int, path: str, what: str) -> InputE
 def read_eval(paths: Iterable[str], limit: int | None = None) -> list[EvalExample]:
     """Every row of the eval files as an example; any unusable row is an InputError naming file:line."""
     examples: list[EvalExample] = []
+    ids = _Ids()  # shared across files: preds.jsonl needs one id per row
     for path in paths:
         _require_file(path)
         bad: list[LoadedRow] = []
         n_bad = 0
-        ids = _Ids()
         for row in read_records([path]):
             if limit is not None and len(examples) >= limit:
                 break
