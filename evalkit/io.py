@@ -113,6 +113,7 @@ def _problems(rows: list[LoadedRow], total: int, path: str, what: str) -> InputE
 
 def read_eval(paths: Iterable[str], limit: int | None = None) -> list[EvalExample]:
     """Every row of the eval files as an example; any unusable row is an InputError naming file:line."""
+    paths = list(paths)
     examples: list[EvalExample] = []
     ids = _Ids()  # shared across files: preds.jsonl needs one id per row
     for path in paths:
