@@ -71,6 +71,12 @@ def load_scores(paths: Iterable[str]) -> Loaded:
             n += 1
             by_id = loaded.rows.setdefault(row.model, {})
             if row.id in by_id:
+                others = [f for f in loaded.files.get(row.model, []) if f != path]
+                if others:
+                    raise InputError(
+                        f"{path}: model {row.model!r} is also in {others[0]}; give each model its own name "
+                        "(`evalkit score --name`) so the report can tell them apart"
+                    )
                 raise InputError(f"{path}: example id {row.id!r} appears twice for model {row.model!r}; ids must be unique per model")
             by_id[row.id] = row
             files = loaded.files.setdefault(row.model, [])

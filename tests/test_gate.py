@@ -115,3 +115,20 @@ def test_parser_never_fails_with_anything_but_a_syntax_error(text: str) -> None:
     except GateSyntaxError:
         return
     assert cond.op in {"<", "<=", ">", ">=", "==", "!="}
+
+
+def test_with_several_candidates_each_comparison_is_checked(tmp_path: Path) -> None:
+    rows = {
+        "base": [0.5] * 12,
+        "better": [0.9] * 12,
+        "worse": [0.2] * 12,
+    }
+    files = [str(write_rows(tmp_path / f"{m}.jsonl", [synthetic_row(f"e{i}", m, "o", {"acc": v}) for i, v in enumerate(vals)]))
+             for m, vals in rows.items()]
+    code, out, err = run(files, "--fail-if", "delta(total) < 0")
+    assert code == 1 and "worse vs base: delta(total) = -0.3 [-0.3, -0.3] <- fails" in err and "better vs base" not in err
+    assert "better vs base: delta(total) = +0.4" in out
+    assert run(files, "--fail-if", "delta(total, better) < 0")[0] == 0
+    assert run(files, "--fail-if", "delta(total, worse) < 0")[0] == 1
+    code, _, err = run(files, "--require-significant-improvement", "acc")
+    assert code == 1 and "worse vs base: delta(acc) = -0.3" in err

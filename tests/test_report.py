@@ -206,6 +206,9 @@ def test_refuses_a_single_model_duplicates_and_mixed_rubrics(tmp_path: Path) -> 
     assert code == 1 and "at least two models" in err
     code, _, err = run(str(write_rows(tmp_path / "d.jsonl", [*base, base[0]])), str(write_rows(tmp_path / "c.jsonl", cand)))
     assert code == 1 and "appears twice" in err
+    same_name = [r.model_copy(update={"output": "other"}) for r in base]
+    code, _, err = run(str(tmp_path / "b.jsonl"), str(write_rows(tmp_path / "same.jsonl", same_name)))
+    assert code == 1 and "model 'base' is also in" in err and "--name" in err
     other = [r.model_copy(update={"rubric": "v2", "rubric_hash": "f" * 64}) for r in cand]
     code, _, err = run(str(tmp_path / "b.jsonl"), str(write_rows(tmp_path / "o.jsonl", other)))
     assert code == 1 and "mix rubrics" in err
