@@ -120,3 +120,21 @@ def test_pairwise_loss_and_unparseable(fake_judge) -> None:
     tuned1, _, tuned2, _, _ = _pairwise(fake_judge, respond)
     assert tuned1.value == 0.0
     assert tuned2.value is None and tuned2.unscored_reason == "judge_parse_failure"
+
+
+@pytest.mark.slow
+def test_local_hf_judge_runs_and_its_noise_stays_unscored(tmp_path) -> None:
+    """builtin:tiny is a random model: whatever it says is not a verdict, so every score must be unscored."""
+    pytest.importorskip("torch")
+    from evalkit.rubric import load_rubric
+    from evalkit.score import score_predictions
+
+    rubric = tmp_path / "r.yaml"
+    rubric.write_text(
+        "name: local\ncriteria:\n  - name: judged\n    scorer: judge\n    params:\n      backend: hf\n      model: builtin:tiny\n"
+        "      max_new_tokens: 8\n      criteria: Is it right?\n      score_descriptions: {1: a, 2: b, 3: c, 4: d, 5: e}\n"
+    )
+    rows = score_predictions([pred("1", "Paris"), pred("2", "Lyon")], load_rubric(str(rubric)))
+    assert all(r.scores["judged"].value is None and r.total is None for r in rows)
+    assert all(r.scores["judged"].unscored_reason in ("judge_parse_failure", "judge_empty_output", "judge_out_of_range") for r in rows)
+    assert all(r.scores["judged"].raw is not None for r in rows)
