@@ -1,17 +1,24 @@
-"""`curate check`: read everything, validate every row, count findings and describe each field."""
+"""`curate check`: read everything, validate every row, count findings and describe each field.
+
+Rows arrive one by one (LoadedRow, from any reader) or as columns (ColumnBatch, from the JSONL fast path); both
+end in the same tally, in file order, so the report does not depend on which path read a row.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
-from curate.io.read import LoadedRow, read_rows
+from curate.io.columnar import ColumnBatch
 from curate.io.parse import finding
+from curate.io.read import LoadedRow, read_items
 from curate.text import PLACEHOLDER_INPUTS, fields_of, has_control_chars, input_of, is_nfc, is_placeholder, output_of
-from schemas.findings import Finding, Severity
+from schemas.findings import Finding, Location, Severity
 from schemas.options import CheckOptions
+from schemas.records import InstructionRecord, normalize_for_hash
 from schemas.reports import CheckReport, FieldStats
 
 WARNING_HINTS = {
@@ -24,10 +31,12 @@ WARNING_HINTS = {
     "nul_character": "`curate clean` removes NUL and other control characters.",
     "non_nfc": "`curate clean` normalizes text to Unicode NFC.",
 }
+ROW_BATCH = 2048
 
 
-def _warn(code: str, row: LoadedRow, message: str, field: str | None = None) -> Finding:
-    f = finding(code, row.location, message, severity=Severity.warning, field=field)
+def _warn(code: str, where: LoadedRow | Location, message: str, field: str | None = None) -> Finding:
+    location = where.location if isinstance(where, LoadedRow) else where
+    f = finding(code, location, message, severity=Severity.warning, field=field)
     return f.model_copy(update={"hint": WARNING_HINTS[code]})
 
 
@@ -56,23 +65,34 @@ def row_warnings(row: LoadedRow, options: CheckOptions) -> Iterator[Finding]:
 
 
 class _FieldLengths:
+    """Per-field character and word counts, kept as numpy chunks (a million rows cost 48 MB, not 200)."""
+
     def __init__(self) -> None:
-        self.chars: dict[str, list[int]] = {}
-        self.words: dict[str, list[int]] = {}
+        self.chars: dict[str, list[np.ndarray]] = {}
+        self.words: dict[str, list[np.ndarray]] = {}
         self.empty: Counter[str] = Counter()
 
-    def add(self, texts: dict[str, str]) -> None:
-        for name, text in texts.items():
-            self.chars.setdefault(name, []).append(len(text))
-            self.words.setdefault(name, []).append(len(text.split()))
-            if not text.strip():
-                self.empty[name] += 1
+    def add(self, name: str, chars: Any, words: Any, empty: int) -> None:
+        self.chars.setdefault(name, []).append(np.asarray(chars, dtype=np.int64))
+        self.words.setdefault(name, []).append(np.asarray(words, dtype=np.int64))
+        self.empty[name] += empty
+
+    def add_texts(self, rows: list[dict[str, str]]) -> None:
+        by_field: dict[str, tuple[list[int], list[int], list[bool]]] = {}
+        for texts in rows:
+            for name, text in texts.items():
+                c, w, e = by_field.setdefault(name, ([], [], []))
+                c.append(len(text))
+                w.append(len(text.split()))
+                e.append(not text.strip())
+        for name, (c, w, e) in by_field.items():
+            self.add(name, c, w, sum(e))
 
     def stats(self) -> list[FieldStats]:
         out = []
-        for name, chars in self.chars.items():
-            c = np.asarray(chars)
-            w = np.asarray(self.words[name])
+        for name, chunks in self.chars.items():
+            c = np.concatenate(chunks)
+            w = np.concatenate(self.words[name])
             cp = np.percentile(c, [50, 90, 99])
             wp = np.percentile(w, [50, 90, 99])
             out.append(
@@ -93,65 +113,152 @@ class _FieldLengths:
         return out
 
 
-def check_rows(paths: Sequence[str], items: Iterable[LoadedRow | Finding], options: CheckOptions) -> CheckReport:
-    rows = valid = invalid = file_errors = 0
-    kinds: Counter[str] = Counter()
-    shapes: Counter[str] = Counter()
-    errors: Counter[str] = Counter()
-    warnings: Counter[str] = Counter()
-    kept: list[Finding] = []
-    lengths = _FieldLengths()
-    seen_ids: set[str] = set()
-    seen_hashes: set[str] = set()
+class _Tally:
+    """Counts, findings in file order, field lengths, and the id/content sets duplicate warnings need."""
 
-    def note(f: Finding) -> None:
-        (errors if f.severity is Severity.error else warnings)[f.code] += 1
-        if len(kept) < options.max_findings:
-            kept.append(f)
+    def __init__(self, options: CheckOptions) -> None:
+        self.options = options
+        self.rows = self.valid = self.invalid = self.file_errors = 0
+        self.kinds: Counter[str] = Counter()
+        self.shapes: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.warnings: Counter[str] = Counter()
+        self.kept: list[Finding] = []
+        self.lengths = _FieldLengths()
+        self.seen_ids: set[str] = set()
+        # InstructionRecords: a 128-bit hash of the normalized fields (the same for both paths); others: content_hash.
+        self.seen_content: set[int | str] = set()
 
+    def note(self, f: Finding) -> None:
+        (self.errors if f.severity is Severity.error else self.warnings)[f.code] += 1
+        if len(self.kept) < self.options.max_findings:
+            self.kept.append(f)
+
+    def file_finding(self, f: Finding) -> None:
+        self.file_errors += 1
+        self.note(f)
+
+    def _identity(self, where: Location, record_id: str | None, key: int | str, digest: Callable[[], str]) -> None:
+        if record_id is not None:
+            if record_id in self.seen_ids:
+                self.note(_warn("duplicate_id", where, f"id {record_id!r} was already used by an earlier row", "id"))
+            self.seen_ids.add(record_id)
+        if key in self.seen_content:
+            self.note(_warn("exact_duplicate", where, f"same content as an earlier row (content hash {digest()})"))
+        self.seen_content.add(key)
+
+    def add_rows(self, batch: list[LoadedRow]) -> None:
+        from curate.check_columns import instruction_keys
+
+        keys: list[int | str | None] = [None] * len(batch)
+        texts: list[tuple[int, tuple[str, str, str]]] = []
+        for i, item in enumerate(batch):
+            record = item.record
+            if not item.ok or record is None:
+                continue
+            if isinstance(record, InstructionRecord):
+                texts.append((i, (normalize_for_hash(record.instruction), normalize_for_hash(record.input), normalize_for_hash(record.output))))
+            else:
+                keys[i] = record.content_hash()
+        for (i, _), key in zip(texts, instruction_keys([t for _, t in texts]), strict=True):
+            keys[i] = key
+        valid_texts = []
+        for item, key in zip(batch, keys, strict=True):
+            self.rows += 1
+            if item.shape:
+                self.shapes[item.shape] += 1
+            for f in item.findings:
+                self.note(f)
+            record = item.record
+            if not item.ok or record is None or key is None:
+                self.invalid += 1
+                continue
+            self.valid += 1
+            self.kinds[record.kind] += 1
+            valid_texts.append(fields_of(record))
+            for f in row_warnings(item, self.options):
+                self.note(f)
+            self._identity(item.location, record.id, key, record.content_hash)
+        self.lengths.add_texts(valid_texts)
+
+    def add_columns(self, batch: ColumnBatch) -> None:
+        from curate.check_columns import INSTRUCTION_FIELDS, screen
+
+        n = len(batch)
+        self.rows += n
+        self.valid += n
+        self.kinds["instruction"] += n
+        self.shapes[batch.shape] += n
+        lengths, flagged, keys = screen(
+            batch.columns, self.options.long_record_chars, ascii_only=batch.ascii_only, may_have_controls=batch.may_have_controls
+        )
+        for f in INSTRUCTION_FIELDS:
+            self.lengths.add(f, lengths[f"chars_{f}"].to_numpy(), lengths[f"words_{f}"].to_numpy(), int(lengths[f"empty_{f}"].sum()))
+        ids = batch.columns["id"].to_list() if "id" in batch.columns.columns else None
+        repeated_id: set[int] = set()
+        repeated: set[int] = set()
+        seen = self.seen_content
+        for i, key in enumerate(keys):
+            if key in seen:
+                repeated.add(i)
+            else:
+                seen.add(key)
+        if ids is not None:
+            for i, record_id in enumerate(ids):
+                if record_id in self.seen_ids:
+                    repeated_id.add(i)
+                else:
+                    self.seen_ids.add(record_id)
+        # The few rows with something to say are replayed in order through the row path's own code.
+        for i in sorted({*flagged, *repeated, *repeated_id}):
+            values = batch.columns.row(i, named=True)
+            record = InstructionRecord(instruction=values["instruction"], input=values["input"], output=values["output"], id=values.get("id"))
+            where = Location(file=batch.file, line=batch.first_line + i, row=batch.first_row + i)
+            for f in row_warnings(LoadedRow(where, None, None, record=record), self.options):
+                self.note(f)
+            if i in repeated_id:
+                self.note(_warn("duplicate_id", where, f"id {record.id!r} was already used by an earlier row", "id"))
+            if i in repeated:
+                self.note(_warn("exact_duplicate", where, f"same content as an earlier row (content hash {record.content_hash()})"))
+
+    def report(self, paths: Sequence[str]) -> CheckReport:
+        return CheckReport(
+            files=list(paths),
+            rows=self.rows,
+            valid_rows=self.valid,
+            invalid_rows=self.invalid,
+            file_errors=self.file_errors,
+            kinds=dict(self.kinds),
+            shapes=dict(self.shapes),
+            errors_by_code=dict(self.errors.most_common()),
+            warnings_by_code=dict(self.warnings.most_common()),
+            fields=self.lengths.stats(),
+            findings=self.kept,
+        )
+
+
+def check_rows(paths: Sequence[str], items: Iterable[LoadedRow | Finding | ColumnBatch], options: CheckOptions) -> CheckReport:
+    tally = _Tally(options)
+    pending: list[LoadedRow] = []
     for item in items:
-        if isinstance(item, Finding):
-            file_errors += 1
-            note(item)
+        if isinstance(item, LoadedRow):
+            pending.append(item)
+            if len(pending) >= ROW_BATCH:
+                tally.add_rows(pending)
+                pending = []
             continue
-        rows += 1
-        if item.shape:
-            shapes[item.shape] += 1
-        for f in item.findings:
-            note(f)
-        if not item.ok or item.record is None:
-            invalid += 1
-            continue
-        valid += 1
-        record = item.record
-        kinds[record.kind] += 1
-        lengths.add(fields_of(record))
-        for f in row_warnings(item, options):
-            note(f)
-        if record.id is not None:
-            if record.id in seen_ids:
-                note(_warn("duplicate_id", item, f"id {record.id!r} was already used by an earlier row", "id"))
-            seen_ids.add(record.id)
-        digest = record.content_hash()
-        if digest in seen_hashes:
-            note(_warn("exact_duplicate", item, f"same content as an earlier row (content hash {digest})"))
-        seen_hashes.add(digest)
-
-    return CheckReport(
-        files=list(paths),
-        rows=rows,
-        valid_rows=valid,
-        invalid_rows=invalid,
-        file_errors=file_errors,
-        kinds=dict(kinds),
-        shapes=dict(shapes),
-        errors_by_code=dict(errors.most_common()),
-        warnings_by_code=dict(warnings.most_common()),
-        fields=lengths.stats(),
-        findings=kept,
-    )
+        if pending:
+            tally.add_rows(pending)
+            pending = []
+        if isinstance(item, ColumnBatch):
+            tally.add_columns(item)
+        else:
+            tally.file_finding(item)
+    if pending:
+        tally.add_rows(pending)
+    return tally.report(paths)
 
 
 def check_paths(paths: Sequence[str], options: CheckOptions | None = None) -> CheckReport:
     opts = options or CheckOptions()
-    return check_rows(paths, read_rows(paths, opts.read), opts)
+    return check_rows(paths, read_items(paths, opts.read, columnar=opts.columnar), opts)

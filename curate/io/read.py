@@ -13,7 +13,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -53,17 +53,25 @@ def read_records(paths: Iterable[str], options: ReadOptions | None = None) -> It
             yield item
 
 
-def _read_one(path: str, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
+def read_items(paths: Iterable[str], options: ReadOptions | None = None, *, columnar: bool = True) -> Iterator[Any]:
+    """Like read_rows, but flat JSONL blocks may come back as ColumnBatch (all valid InstructionRecords): for
+    callers that aggregate, such as `curate check`, and can take whole columns at once."""
+    opts = options or ReadOptions()
+    for path in paths:
+        yield from _read_one(path, opts, columnar=columnar)
+
+
+def _read_one(path: str, opts: ReadOptions, *, columnar: bool = False) -> Iterator[Any]:
     """One file's rows, then an empty_file finding if it held no record and nothing else was said about it."""
     said = 0
-    for item in _read_source(path, opts):
+    for item in _read_source(path, opts, columnar=columnar):
         said += 1
         yield item
     if said == 0:
         yield finding("empty_file", Location(file=path, line=None, row=0), "the file holds no records")
 
 
-def _read_source(path: str, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
+def _read_source(path: str, opts: ReadOptions, *, columnar: bool = False) -> Iterator[Any]:
     if files.is_hf_dataset_dir(path):
         yield from _rows_from_values(path, _iter_hf_dir(path), opts)
         return
@@ -84,6 +92,10 @@ def _read_source(path: str, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
             fmt = files.sniff_format(stream)
         if not head:
             pass  # nothing decompressed or an empty file: the error below or empty_file says so
+        elif fmt == "jsonl" and columnar:
+            from curate.io.columnar import read_jsonl_columnar
+
+            yield from read_jsonl_columnar(path, stream, opts, lambda s, line, before: _read_jsonl(path, s, opts, line, before))
         elif fmt == "jsonl":
             yield from _read_jsonl(path, stream, opts)
         elif fmt == "json":
@@ -99,9 +111,10 @@ def _read_source(path: str, opts: ReadOptions) -> Iterator[LoadedRow | Finding]:
         stream.close()
 
 
-def _read_jsonl(path: str, stream: io.BufferedReader, opts: ReadOptions) -> Iterator[LoadedRow]:
-    row = 0
-    for number, raw, ended in files.read_lines(stream, opts.max_line_bytes):
+def _read_jsonl(path: str, stream: IO[bytes], opts: ReadOptions, first_line: int = 1, rows_before: int = 0) -> Iterator[LoadedRow]:
+    row = rows_before
+    for offset, raw, ended in files.read_lines(stream, opts.max_line_bytes):
+        number = first_line + offset - 1
         if raw is not None and not raw.strip():
             continue  # blank lines separate nothing and hold no record
         row += 1
