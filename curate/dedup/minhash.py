@@ -10,7 +10,7 @@ can feed it batch after batch and ask for clusters at the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
@@ -21,7 +21,7 @@ from schemas.clean import NearDupParams
 
 _WORD = r"\w+"
 _SHINGLE_MULT = np.uint64(0x9E3779B97F4A7C15)
-_CHUNK_SHINGLES = 1 << 15  # rows of the (shingles × num_perm) block computed at once: 32k × 128 × 8 B = 32 MiB
+_CHUNK_SHINGLES = 1 << 14  # columns of the (num_perm × shingles) block computed at once: 128 × 16k × 4 B = 8 MiB
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -45,56 +45,74 @@ def tokenize(texts: Sequence[str] | pl.Series) -> tuple[pl.Series, np.ndarray, n
 
 
 def shingle_hashes(word_hashes: np.ndarray, lengths: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes of the word n-grams of every text, concatenated, and how many each text has.
+    """Hashes of the word n-grams of every text, concatenated in text order, and how many each text has.
 
     A text shorter than `size` words gets one shingle made of all its words; an empty text gets none.
     """
+    n = len(lengths)
     counts = np.where(lengths >= size, lengths - size + 1, np.minimum(lengths, 1))
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.uint64), counts
-    word_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    shingle_offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    doc = np.repeat(np.arange(len(lengths)), counts)
-    pos = word_starts[doc] + (np.arange(total) - shingle_offsets[doc])
-    width = np.minimum(lengths[doc], size)
-    h = word_hashes[pos].copy()
+    total = int(word_hashes.size)
+    windows = max(total - size + 1, 0)
+    # every window of `size` consecutive words in the concatenation, kept when it does not straddle two texts
+    h = word_hashes[:windows].copy()
     for j in range(1, size):
-        m = width > j
-        h[m] = h[m] * _SHINGLE_MULT + word_hashes[pos[m] + j]
+        h *= _SHINGLE_MULT
+        h += word_hashes[j : j + windows]
+    if size > 1 and windows:
+        doc_of_word = np.repeat(np.arange(n), lengths)
+        h = h[doc_of_word[:windows] == doc_of_word[size - 1 : size - 1 + windows]]
+    short = np.flatnonzero((lengths > 0) & (lengths < size))
+    if len(short):
+        word_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        first = word_starts[short]
+        value = word_hashes[first].copy()
+        for j in range(1, size - 1):
+            m = lengths[short] > j
+            value[m] = value[m] * _SHINGLE_MULT + word_hashes[first[m] + j]
+        # insert each short text's one shingle where its text sits among the windows of the longer texts
+        long_counts = np.where(lengths >= size, counts, 0)
+        before = np.concatenate(([0], np.cumsum(long_counts)[:-1]))[short]
+        h = np.insert(h, before, value)
     return _mix64(h), counts
 
 
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    a = rng.integers(1, np.iinfo(np.uint64).max, size=num_perm, dtype=np.uint64, endpoint=True) | np.uint64(1)
-    b = rng.integers(0, np.iinfo(np.uint64).max, size=num_perm, dtype=np.uint64, endpoint=True)
+    a = rng.integers(0, 1 << 32, size=num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+    b = rng.integers(0, 1 << 32, size=num_perm, dtype=np.uint64).astype(np.uint32)
     return a, b
 
 
 def minhash_signatures(shingles: np.ndarray, counts: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
-    """(n × num_perm) uint32 signatures; multiply-shift hashing ((a·x + b) mod 2^64) >> 32 as the permutation family.
+    """(n × num_perm) uint32 signatures. Permutation k maps a shingle's 32-bit hash x to (a_k·x + b_k) mod 2^32
+    (a_k odd, so a bijection); the signature keeps the minimum per text.
 
-    Rows of texts without shingles stay at 0xFFFFFFFF and must be kept out of the LSH index by the caller.
+    The block is laid out permutations × shingles so that numpy's minimum.reduceat runs along contiguous memory,
+    which is several times faster than the other way round. Rows of texts without shingles stay at 0xFFFFFFFF and
+    must be kept out of the LSH index by the caller.
     """
     n = len(counts)
     a, b = _permutations(num_perm, seed)
-    sig = np.full((n, num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    x = (shingles >> np.uint64(32)).astype(np.uint32)
+    sig = np.full((num_perm, n), np.iinfo(np.uint32).max, dtype=np.uint32)
     ends = np.cumsum(counts)
     starts = ends - counts
     nonempty = np.flatnonzero(counts > 0)
+    ne_ends = ends[nonempty]
+    buf = np.empty((num_perm, _CHUNK_SHINGLES), dtype=np.uint32)
     i = 0
     while i < len(nonempty):
-        # take whole documents until the block holds about _CHUNK_SHINGLES shingles (at least one document)
-        first = nonempty[i]
-        limit = starts[first] + _CHUNK_SHINGLES
-        j = max(i + 1, int(np.searchsorted(ends[nonempty], limit, side="right")))
+        # whole documents until the block holds about _CHUNK_SHINGLES shingles (at least one document)
+        lo = int(starts[nonempty[i]])
+        j = max(i + 1, int(np.searchsorted(ne_ends, lo + _CHUNK_SHINGLES, side="right")))
         docs = nonempty[i:j]
-        lo, hi = int(starts[docs[0]]), int(ends[docs[-1]])
-        block = ((shingles[lo:hi, None] * a[None, :] + b[None, :]) >> np.uint64(32)).astype(np.uint32)
-        sig[docs] = np.minimum.reduceat(block, starts[docs] - lo, axis=0)
+        hi = int(ends[docs[-1]])
+        block = buf[:, : hi - lo] if hi - lo <= buf.shape[1] else np.empty((num_perm, hi - lo), dtype=np.uint32)
+        np.multiply(a[:, None], x[None, lo:hi], out=block)
+        block += b[:, None]
+        sig[:, docs] = np.minimum.reduceat(block, starts[docs] - lo, axis=1)
         i = j
-    return sig
+    return np.ascontiguousarray(sig.T)
 
 
 def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int) -> np.ndarray:
@@ -108,21 +126,39 @@ def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int) -> np.ndarray:
     return keys
 
 
-def _buckets(keys: np.ndarray, rows: np.ndarray) -> Iterator[np.ndarray]:
-    """Members (ascending row numbers) of every bucket with two or more rows, band by band, each distinct bucket once."""
-    seen: set[bytes] = set()
+_SMALL_BUCKET = 16  # buckets up to this size give all their pairs at once (numpy); larger ones are walked in Python
+
+
+def candidate_pairs(keys: np.ndarray, rows: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Pairs (a < b, global row numbers, unique, sorted) from buckets of up to _SMALL_BUCKET rows, and the members
+    (ascending) of each distinct larger bucket."""
+    firsts: list[np.ndarray] = []
+    seconds: list[np.ndarray] = []
+    large: dict[bytes, np.ndarray] = {}
     for band in range(keys.shape[1]):
         k = keys[:, band]
         order = np.argsort(k, kind="stable")
         sk = k[order]
         starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
         sizes = np.diff(np.concatenate((starts, [len(sk)])))
-        for s, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
-            members = rows[order[s : s + size]]
-            fingerprint = members.tobytes()
-            if fingerprint not in seen:
-                seen.add(fingerprint)
-                yield members
+        for size in np.unique(sizes[sizes > 1]).tolist():
+            sel = starts[sizes == size]
+            members = rows[order[sel[:, None] + np.arange(size)]]  # (buckets × size), ascending within a bucket
+            if size <= _SMALL_BUCKET:
+                ii, jj = np.triu_indices(size, 1)
+                firsts.append(members[:, ii].ravel())
+                seconds.append(members[:, jj].ravel())
+            else:
+                for m in members:
+                    large.setdefault(m.tobytes(), m)
+    if firsts:
+        a = np.concatenate(firsts).astype(np.int64)
+        b = np.concatenate(seconds).astype(np.int64)
+        code = np.unique(a * (int(rows.max()) + 1) + b)
+        a, b = np.divmod(code, int(rows.max()) + 1)
+    else:
+        a = b = np.zeros(0, dtype=np.int64)
+    return a, b, [large[key] for key in sorted(large)]
 
 
 class NearDupIndex:
@@ -151,29 +187,35 @@ class NearDupIndex:
     def clusters(self) -> list[int]:
         """For each row, the smallest row number of its cluster (its own number when it has no near-duplicate)."""
         uf = UnionFind(self.size)
-        if self.size == 0:
-            return []
-        keys = np.concatenate(self._keys) if self._keys else np.zeros((0, self.params.bands), dtype=np.uint64)
-        rows = np.concatenate(self._indexed) if self._indexed else np.zeros(0, dtype=np.int64)
-        buckets = list(_buckets(keys, rows))
-        if not buckets:
+        if self.size == 0 or not self._keys:
+            return uf.roots()
+        keys = np.concatenate(self._keys)
+        rows = np.concatenate(self._indexed)
+        if len(rows) < 2:
+            return uf.roots()
+        cap = self.params.max_bucket_size
+        first, second, large = candidate_pairs(keys, rows, cap)
+        needed = np.unique(np.concatenate([first, second, *large]))
+        if len(needed) == 0:
             return uf.roots()
         texts = pl.concat(self._texts) if len(self._texts) > 1 else self._texts[0]
-        needed = np.unique(np.concatenate(buckets))
         text_of = dict(zip(needed.tolist(), texts.gather(needed).to_list(), strict=True))
         cutoff = self.params.verify_threshold * 100.0
-        cap = self.params.max_bucket_size
-        for members in buckets:
+
+        def check(x: int, y: int) -> None:
+            if uf.find(x) != uf.find(y):
+                self.candidate_pairs += 1
+                if fuzz.ratio(text_of[x], text_of[y], score_cutoff=cutoff) >= cutoff:
+                    self.verified_pairs += 1
+                    uf.union(x, y)
+
+        for x, y in zip(first.tolist(), second.tolist(), strict=True):
+            check(x, y)
+        for members in large:
             m = members.tolist()
             for i in range(1, len(m)):
-                row = m[i]
                 for other in m[: min(i, cap)]:
-                    if uf.find(row) == uf.find(other):
-                        continue
-                    self.candidate_pairs += 1
-                    if fuzz.ratio(text_of[row], text_of[other], score_cutoff=cutoff) >= cutoff:
-                        self.verified_pairs += 1
-                        uf.union(row, other)
+                    check(other, m[i])
         return uf.roots()
 
 
