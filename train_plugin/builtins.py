@@ -90,7 +90,6 @@ def build_cached(name: str, builder: Callable[[Path], None]) -> Path:
 
 
 def build_tiny(out: Path) -> None:
-    import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -121,7 +120,6 @@ def build_tiny(out: Path) -> None:
     )
     with _seeded(0):
         model = LlamaForCausalLM(config)
-    model.to(torch.float32)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(out, safe_serialization=True)
@@ -141,7 +139,7 @@ def build_smollm2(out: Path) -> None:
     if getattr(model.config, "quantization_config", None) is not None:
         del model.config.quantization_config
     with contextlib.suppress(AttributeError):
-        model.hf_quantizer = None
+        setattr(model, "hf_quantizer", None)  # noqa: B010 (a plain assignment upsets mypy's view of the attribute)
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
 

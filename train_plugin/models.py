@@ -90,6 +90,7 @@ def load_model(
         kwargs["device_map"] = device_map
     if load_in_4bit:
         kwargs["quantization_config"] = _nf4_config(kwargs["dtype"])
+    model: Any
     try:
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     except (OSError, ValueError) as exc:
