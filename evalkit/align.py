@@ -97,6 +97,10 @@ class Aligned:
     rubric: str
     rubric_hash: str
     alignment: Alignment
+    _memo: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
+
+    def _cached(self, kind: str, model: str) -> np.ndarray | None:
+        return self._memo.get((kind, model))
 
     @property
     def columns(self) -> list[str]:
@@ -104,6 +108,9 @@ class Aligned:
 
     def scores(self, model: str) -> np.ndarray:
         """(examples, criteria + 1) values; NaN where unscored; the last column is the weighted total."""
+        hit = self._cached("scores", model)
+        if hit is not None:
+            return hit.copy()
         out = np.full((len(self.ids), len(self.criteria) + 1), np.nan)
         for i, row in enumerate(self.rows[model]):
             for j, name in enumerate(self.criteria):
@@ -112,17 +119,22 @@ class Aligned:
                     out[i, j] = score.value
             if row.total is not None:
                 out[i, -1] = row.total
-        return out
+        self._memo["scores", model] = out
+        return out.copy()
 
     def passed(self, model: str) -> np.ndarray:
         """(examples, criteria) 1.0 passed, 0.0 failed, NaN when the criterion has no threshold or no score."""
+        hit = self._cached("passed", model)
+        if hit is not None:
+            return hit.copy()
         out = np.full((len(self.ids), len(self.criteria)), np.nan)
         for i, row in enumerate(self.rows[model]):
             for j, name in enumerate(self.criteria):
                 score = row.scores.get(name)
                 if score is not None and score.passed is not None and score.value is not None:
                     out[i, j] = float(score.passed)
-        return out
+        self._memo["passed", model] = out
+        return out.copy()
 
     def lengths(self, model: str) -> np.ndarray:
         return np.array([len(row.output) for row in self.rows[model]], dtype=float)

@@ -186,12 +186,15 @@ def _breakdown(aligned: Aligned, field_name: str, options: ReportOptions) -> Bre
     for value in sorted({g for g in groups if g is not None}) + ([None] if None in groups else []):
         idx = np.array([i for i, g in enumerate(groups) if g == value])
         label = "(none)" if value is None else value
-        means = {m: _interval(_ci(totals[m][idx], options, "group", label, m), 0) for m in aligned.models}
-        deltas: dict[str, Interval] = {}
+        # One bootstrap per group: the models' totals and the candidates' deltas are columns of one matrix.
+        cands = aligned.models[1:]
+        cols = [totals[m][idx] for m in aligned.models] + [totals[c][idx] - totals[baseline][idx] for c in cands]
+        ci = _ci(np.column_stack(cols), options, "group", label)
+        means = {m: _interval(ci, j) for j, m in enumerate(aligned.models)}
+        deltas = {c: _interval(ci, len(aligned.models) + j) for j, c in enumerate(cands)}
         wtl: dict[str, tuple[int, int, int]] = {}
-        for cand in aligned.models[1:]:
-            d = totals[cand][idx] - totals[baseline][idx]
-            deltas[cand] = _interval(_ci(d, options, "group-delta", label, cand), 0)
+        for j, cand in enumerate(cands):
+            d = cols[len(aligned.models) + j]
             f = d[np.isfinite(d)]
             w, losses = int((f > options.tie_margin + _EPS).sum()), int((f < -options.tie_margin - _EPS).sum())
             wtl[cand] = (w, f.size - w - losses, losses)
