@@ -246,3 +246,23 @@ def test_browser_shows_planted_xss_as_text_without_running_it(browser: Any, tmp_
     assert page.evaluate("window.__xss") is None
     w.assert_clean()
     w.context.close()
+
+
+@pytest.mark.browser
+def test_browser_candidate_selector_with_three_models(browser: Any, tmp_path: Path) -> None:
+    values = {"base": [0.5] * 9, "v1": [0.9] * 3 + [0.5] * 6, "v2": [0.1] * 5 + [0.5] * 4}
+    files = [str(write_rows(tmp_path / f"{m}.jsonl", [synthetic_row(f"e{i}", m, f"{m} says {i}", {"acc": v}) for i, v in enumerate(vals)]))
+             for m, vals in values.items()]
+    w = Watched(browser, render(tmp_path, files))
+    page = w.page
+    assert page.locator("#cand option").all_inner_texts() == ["v1", "v2"]
+    page.select_option("#show", "improvements")
+    assert w.rows() == 3
+    page.select_option("#cand", "2")
+    assert page.locator("#cand-head").inner_text() == "v2 total" and w.rows() == 0
+    page.select_option("#show", "regressions")
+    assert w.rows() == 5
+    page.locator("#examples-body tr.ex").first.click()
+    assert "v2 says" in page.locator("#examples-body tr.open").inner_text()
+    w.assert_clean()
+    w.context.close()
