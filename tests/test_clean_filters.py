@@ -170,3 +170,19 @@ def test_language() -> None:
         inst(instruction="Hallo", output="Ja"),  # too short to judge
     )
     assert got == ["wrong_language", None, None]
+
+
+def test_vectorised_ngram_ratio_matches_python(shared_data) -> None:
+    import json
+
+    import numpy as np
+    import polars as pl
+
+    from curate.clean.quality import repetition_ratios, top_ngram_ratios
+
+    texts = [r["output"] for r in json.loads((shared_data / "alpaca_eval_alpaca-7b_outputs.json").read_text())][:300]
+    texts += ["the the the the the", "a b", "", " ".join(["I am not sure about this."] * 20)]
+    for n in (2, 4):
+        fast, words = top_ngram_ratios(pl.Series(texts), n)
+        slow = [repetition_ratios(t, n) for t in texts]
+        assert np.allclose(fast, [s[2] for s in slow]) and words.tolist() == [s[3] for s in slow]

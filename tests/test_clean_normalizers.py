@@ -106,3 +106,27 @@ def test_redact_normalizer() -> None:
     assert rec["output"] == "Call [PHONE] from [IP_ADDRESS]"
     assert clean["output"] == "16 - 3 = 13" and changed == 1
     assert redact(rec["output"]) == rec["output"]  # idempotent
+
+
+def test_canonical_json_equals_record_to_json(shared_data) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from curate.clean.canonical import canonical_json
+    from curate.io import read_records
+    from schemas.records import InstructionRecord, record_to_json
+
+    paths = [str(shared_data / n) for n in ("gsm8k_test.jsonl", "hh_rlhf_harmless_base_test.jsonl.gz", "sharegpt_dummy_conversation.json", "mt_bench_questions.jsonl")]
+    records = [r.record for r in read_records(paths) if r.record is not None]
+    assert len(records) > 4000
+    assert all(canonical_json(r) == record_to_json(r) for r in records)
+
+    spaces = st.sampled_from([" ", "\t", "\n", "\u00a0", "\u2003", "\u3000", "\x1c", "\x85", "\u200b", "e\u0301", "x"])
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(spaces, max_size=12).map("".join), st.lists(spaces, max_size=12).map("".join))
+    def same(a: str, b: str) -> None:
+        r = InstructionRecord(instruction="q" + a, input=b, output=a + "o")
+        assert canonical_json(r) == record_to_json(r)
+
+    same()

@@ -7,6 +7,7 @@ earliest row; for duplicate_id the earliest row.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,12 @@ from rapidfuzz import fuzz
 from curate.clean.base import DedupStep, Filter
 from curate.clean.views import scope_text
 from curate.dedup.exact import exact_clusters_hashed
-from curate.dedup.minhash import NearDupIndex, tokenize
+from curate.dedup.minhash import NearDupIndex
 from curate.dedup.semantic import semantic_clusters
 from schemas.clean import DecontaminateStepConfig, DedupConfig, NearDupConfig, SemanticDupConfig, StepConfig
 from schemas.records import record_from_json
+
+_WORDS = re.compile(r"\w+")  # the tokens the MinHash index compares (curate.dedup.minhash.tokenize)
 
 
 def _where(row: dict[str, Any]) -> str:
@@ -87,8 +90,7 @@ class NearDuplicate(DedupStep):
     def detail(self, row: dict[str, Any], kept: dict[str, Any]) -> str:
         key = {"prompt": "prompt", "response": "response"}.get(self.scope)
         a, b = ((row[key], kept[key]) if key else (f"{row['prompt']}\n{row['response']}", f"{kept['prompt']}\n{kept['response']}"))
-        norm = tokenize([a, b])[0].to_list()
-        score = fuzz.ratio(norm[0], norm[1]) / 100
+        score = fuzz.ratio(" ".join(_WORDS.findall(a.lower())), " ".join(_WORDS.findall(b.lower()))) / 100
         return f"{self.scope} is {score:.0%} similar to id {kept['id']} ({_where(kept)}); LSH threshold {self.params.lsh_threshold:.2f}"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, ClassVar
+from typing import Any
 
 from curate.clean.base import Normalizer
 from curate.text import CONTROL_CHARS
@@ -87,7 +87,12 @@ class PlaceholderInput(Normalizer):
         super().__init__(config)
         self.placeholders = frozenset(p.strip().casefold() for p in config.placeholders)
 
-    candidates: ClassVar[str | None] = r"\"kind\":\"instruction\""
+    def candidate_pattern(self) -> str:
+        # placeholders are short: only an input of a few characters can be one (orjson writes no spaces around ':')
+        longest = max((len(p) for p in self.placeholders), default=0)
+        if any('"' in p or "\\" in p for p in self.placeholders):
+            return r"\"kind\":\"instruction\""
+        return r"\"input\":\"[^\"]{1," + str(longest + 16) + r"}\""
 
     def fix(self, text: str) -> str:
         return "" if text.strip().casefold() in self.placeholders else text

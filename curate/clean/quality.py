@@ -82,6 +82,27 @@ def repetition_ratios(text: str, n: int) -> tuple[float, int, float, int]:
     return (dup_lines / len(lines) if lines else 0.0), len(lines), top, len(words)
 
 
+def top_ngram_ratios(texts: pl.Series, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """repetition_ratios' top n-gram ratio and word count for many texts at once (numpy over hashed n-grams).
+
+    Texts are counted in batches of fewer than 2^24; n-grams within a text are told apart by 40 hash bits."""
+    from curate.dedup.minhash import shingle_hashes
+
+    tokens = texts.fill_null("").str.to_lowercase().str.extract_all(r"\S+")
+    lengths = tokens.list.len().fill_null(0).to_numpy().astype(np.int64)
+    word_hashes = tokens.explode().drop_nulls().hash(seed=7).to_numpy().astype(np.uint64, copy=False)
+    grams, counts = shingle_hashes(word_hashes, lengths, n)
+    # one sortable key per n-gram: the text number in the top 24 bits, 40 bits of the n-gram hash below it
+    doc = np.repeat(np.arange(len(lengths), dtype=np.uint64), counts)
+    keys = np.sort((doc << np.uint64(40)) | (grams >> np.uint64(24)))
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.zeros(0, dtype=np.int64)
+    runs = np.diff(np.concatenate((starts, [len(keys)])))
+    best = np.zeros(len(lengths), dtype=np.int64)
+    np.maximum.at(best, (keys[starts] >> np.uint64(40)).astype(np.int64), runs)
+    ratio = np.where((best > 1) & (lengths >= n), np.minimum(1.0, best * n / np.maximum(lengths, 1)), 0.0)
+    return ratio, lengths
+
+
 class Repetition(Filter):
     name = "repetition"
     reasons = ("repetition",)
@@ -103,13 +124,16 @@ class Repetition(Filter):
     def reasons_for(self, batch: pl.DataFrame) -> pl.Series:
         c = self.cfg
         resp = batch["response"].fill_null("")
-        worth = (resp.str.count_matches("\n") >= c.min_lines - 1) | (resp.str.count_matches(r"\S+") >= c.min_words)
-        idx = np.flatnonzero(worth.to_numpy())
-        out: list[str | None] = [None] * len(batch)
-        for i, text in zip(idx.tolist(), resp.gather(idx).to_list(), strict=True):
-            if self._why(text):
-                out[i] = "repetition"
-        return pl.Series("reason", out, dtype=pl.String)
+        hit = np.zeros(len(batch), dtype=bool)
+        long_idx = np.flatnonzero((resp.str.count_matches(r"\S+") >= c.min_words).to_numpy())
+        if len(long_idx):
+            ratio, _ = top_ngram_ratios(resp.gather(long_idx), c.ngram_size)
+            hit[long_idx[ratio > c.max_top_ngram_ratio]] = True
+        lines_idx = np.flatnonzero((resp.str.count_matches("\n") >= c.min_lines - 1).to_numpy() & ~hit)
+        for i, text in zip(lines_idx.tolist(), resp.gather(lines_idx).to_list(), strict=True):
+            line_ratio, lines, _, _ = repetition_ratios(text, c.ngram_size)
+            hit[i] = lines >= c.min_lines and line_ratio > c.max_duplicate_line_ratio
+        return pl.Series("reason", np.where(hit, "repetition", ""), dtype=pl.String).replace("", None)
 
     def detail(self, reason: str, row: dict[str, Any]) -> str:
         return self._why(row["response"] or "") or "repetitive"

@@ -24,6 +24,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from curate.clean.base import DedupStep, Step
+from curate.clean.canonical import canonical_json
 from curate.clean.ledger import Ledger
 from curate.clean.pipeline import build_pipeline, new_stats, run_batch, run_dedup
 from curate.clean.views import BASE_SCHEMA
@@ -32,7 +33,6 @@ from curate.io import atomic_path
 from curate.io.read import LoadedRow, read_rows
 from schemas.clean import CleanConfig, CleanManifest, InputFile, StepStats
 from schemas.findings import Finding
-from schemas.records import record_to_json
 
 LIBRARIES = ("curatekit", "polars", "numpy", "pydantic", "rapidfuzz", "ftfy", "orjson", "py3langid", "pyarrow")
 Progress = Callable[[str], None]
@@ -80,7 +80,7 @@ class _Batcher:
         c["file_idx"].append(self.file_idx[loc.file])
         c["line"].append(loc.line)
         c["file_row"].append(loc.row)
-        c["record"].append(orjson.dumps(record_to_json(loaded.record)).decode())  # type: ignore[arg-type]
+        c["record"].append(orjson.dumps(canonical_json(loaded.record)).decode())  # type: ignore[arg-type]
         c["source"].append(orjson.dumps(loaded.source, option=orjson.OPT_SERIALIZE_NUMPY).decode())
 
     def take(self) -> pl.DataFrame:
