@@ -88,7 +88,7 @@ def _read_source(path: str, opts: ReadOptions, *, columnar: bool = False) -> Ite
         if head.startswith(files.LFS_POINTER_PREFIX):
             yield finding("lfs_pointer", file_loc, "this is a Git LFS pointer, not the data; run `git lfs pull` first")
             return
-        if head and fmt in (None, "json", "jsonl"):
+        if head and fmt in (None, "json"):  # a .jsonl file is JSON Lines even when its first line is a list
             fmt = files.sniff_format(stream)
         if not head:
             pass  # nothing decompressed or an empty file: the error below or empty_file says so
