@@ -20,6 +20,7 @@ from safetensors.torch import load_file  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
 
 from schemas.train import TrainConfig  # noqa: E402
+from train_plugin.errors import TrainError  # noqa: E402
 from train_plugin.merge import merge_adapter  # noqa: E402
 from train_plugin.models import load_model  # noqa: E402
 from train_plugin.runner import run_training  # noqa: E402
@@ -86,6 +87,8 @@ def test_resume_after_interruption_reaches_the_same_final_step(tmp_path: Path) -
         run_training(data, "builtin:tiny", out, config, callbacks=[_StopAt(5)])
     assert not (out / "run.json").exists()
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["checkpoint-2", "checkpoint-4"]
+    with pytest.raises(TrainError, match="add --resume"):
+        run_training(data, "builtin:tiny", out, config)
     card = run_training(data, "builtin:tiny", out, config, resume=True)
     assert card.steps == 6 and card.resumed_from and card.resumed_from.endswith("checkpoint-4")
 

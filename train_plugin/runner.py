@@ -87,6 +87,8 @@ def run_training(
         raise TrainError(f"--resume: no checkpoint under {checkpoints}; run without --resume to start afresh")
     if not resume and (out / "run.json").exists():
         raise TrainError(f"{out} already holds a trained adapter (run.json); choose another -o or delete it")
+    if not resume and last is not None:
+        raise TrainError(f"{out} holds checkpoints of an interrupted run ({Path(last).name}); add --resume to continue it, or delete {checkpoints}")
 
     plan = plan_run(data, model, config)
     if on_preflight is not None:
