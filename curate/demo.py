@@ -218,7 +218,7 @@ def run_demo(plan: Plan, out: Path) -> dict[str, Any]:
     decon = json.loads((decon_dir / "decontamination.json").read_text(encoding="utf-8"))
     train_data = decon_dir / "clean.jsonl"
 
-    code = f"from train_plugin.builtins import builtin_dir; print(builtin_dir({plan.model!r}))"
+    code = f'from train_plugin.builtins import builtin_dir; print(builtin_dir("{plan.model}"))'
     runner.run("model", f"build {plan.model} once into the model cache (reused by later runs)", [sys.executable, "-c", code])
     adapter = out / "adapter"
     runner.run("train", f"LoRA SFT on {plan.model}, CPU",
