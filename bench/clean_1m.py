@@ -93,17 +93,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows to generate (default 1,000,000)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--keep", type=Path, default=None, help="keep the generated file and outputs in this folder")
+    ap.add_argument("--keep", type=Path, default=None, help="keep the generated file and outputs in this folder (a later run reuses the file)")
     args = ap.parse_args()
     console = Console()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        data = folder / "generated.jsonl"
-        t0 = time.perf_counter()
-        planted = generate(data, args.rows, args.seed)
-        gen_s = time.perf_counter() - t0
-        console.print(f"generated {args.rows:,} rows ({data.stat().st_size / 2**20:,.0f} MiB) in {gen_s:.1f} s; planted {planted}")
+        data = folder / f"generated_{args.rows}_{args.seed}.jsonl"
+        if data.exists():
+            console.print(f"reusing {data}")
+        else:
+            t0 = time.perf_counter()
+            planted = generate(data, args.rows, args.seed)
+            gen_s = time.perf_counter() - t0
+            console.print(f"generated {args.rows:,} rows ({data.stat().st_size / 2**20:,.0f} MiB) in {gen_s:.1f} s; planted {planted}")
         cmd = [sys.executable, "-c", "from curate.cli import main; main()", "clean", str(data), "-o", str(folder / "out"), "--json", "-q"]
         t1 = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)

@@ -30,6 +30,20 @@ def _where(row: dict[str, Any]) -> str:
     return f"row {row['row'] + 1}"
 
 
+class _LazyTexts:
+    """texts[i] for the few rows whose hashes collide, computed on demand."""
+
+    def __init__(self, frame: pl.DataFrame, keys: Any) -> None:
+        self.frame = frame
+        self.keys = keys
+
+    def __getitem__(self, i: int) -> str:
+        return str(self.keys(self.frame.slice(i, 1))[0])
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
 class ExactDuplicate(DedupStep):
     name = "exact_duplicate"
     reason = "exact_duplicate"
@@ -40,10 +54,15 @@ class ExactDuplicate(DedupStep):
         super().__init__(config)
         self.scope = config.scope
 
+    def _keys(self, frame: pl.DataFrame) -> pl.Series:
+        return scope_text(frame, self.scope).str.replace_all(r"\s+", " ").str.strip_chars()
+
     def clusters(self, frame: pl.DataFrame) -> np.ndarray:
-        keys = scope_text(frame, self.scope).str.replace_all(r"\s+", " ").str.strip_chars()
-        hashes = keys.hash(seed=11).to_numpy().astype(np.uint64, copy=False)
-        return exact_clusters_hashed(hashes, keys)
+        # hashed in slices so a million rows never hold a second copy of all their text
+        hashes = np.concatenate(
+            [self._keys(frame.slice(s, 50_000)).hash(seed=11).to_numpy().astype(np.uint64) for s in range(0, len(frame), 50_000)]
+        )
+        return exact_clusters_hashed(hashes, _LazyTexts(frame, self._keys))
 
     def detail(self, row: dict[str, Any], kept: dict[str, Any]) -> str:
         return f"same {self.scope} text as id {kept['id']} ({_where(kept)})"
@@ -80,12 +99,16 @@ class NearDuplicate(DedupStep):
         self.batch_size = batch_size
 
     def clusters(self, frame: pl.DataFrame) -> np.ndarray:
-        index = NearDupIndex(self.params)
-        text = scope_text(frame, self.scope)
-        for start in range(0, len(text), self.batch_size):
-            index.add(text.slice(start, self.batch_size))
+        index = NearDupIndex(self.params, keep_texts=False)
+        for start in range(0, len(frame), self.batch_size):
+            index.add(scope_text(frame.slice(start, self.batch_size), self.scope))
+
+        def lookup(rows: np.ndarray) -> list[str]:
+            return scope_text(frame[rows.tolist()], self.scope).to_list()
+
+        clusters = index.clusters(lookup)
         self.stats = {"candidate_pairs": index.candidate_pairs, "verified_pairs": index.verified_pairs}
-        return np.asarray(index.clusters(), dtype=np.int64)
+        return np.asarray(clusters, dtype=np.int64)
 
     def detail(self, row: dict[str, Any], kept: dict[str, Any]) -> str:
         key = {"prompt": "prompt", "response": "response"}.get(self.scope)

@@ -3,6 +3,7 @@ marked at the end, and check() proves that each input row was routed exactly onc
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from typing import IO, Any
 
@@ -14,9 +15,35 @@ from curate.io.read import LoadedRow
 from schemas.clean import RejectRow
 
 
+class SourceSpill:
+    """The source JSON of rows that survived the batch steps, kept on disk (an unnamed temporary file) rather than in
+    memory: only duplicates' reject lines and --keep-source-shape read it back."""
+
+    def __init__(self, folder: str | None = None) -> None:
+        self.fh = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by close()
+        self.size = 0
+
+    def put(self, sources: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        data = [s.encode("utf-8") for s in sources]
+        lengths = np.fromiter((len(d) for d in data), dtype=np.int64, count=len(data))
+        offsets = self.size + np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(data) else np.zeros(0, dtype=np.int64)
+        self.fh.seek(self.size)
+        self.fh.write(b"".join(data))
+        self.size += int(lengths.sum())
+        return offsets.astype(np.int64), lengths
+
+    def get(self, offset: int, length: int) -> bytes:
+        self.fh.seek(offset)
+        return self.fh.read(length)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
 class Ledger:
-    def __init__(self, fh: IO[bytes], files: list[str], examples_per_reason: int) -> None:
+    def __init__(self, fh: IO[bytes], files: list[str], examples_per_reason: int, spill: SourceSpill | None = None) -> None:
         self.fh = fh
+        self.spill = spill
         self.files = files
         self.examples_per_reason = examples_per_reason
         self.seen = bytearray()
@@ -81,9 +108,16 @@ class Ledger:
                 "detail": detail,
                 "duplicate_of": duplicate_of,
                 "cluster_id": cluster_id,
-                "content": orjson.loads(row["source"]),
+                "content": orjson.loads(self._source(row)),
             }
         )
+
+    def _source(self, row: dict[str, Any]) -> str | bytes:
+        if row.get("source") is not None:
+            return row["source"]  # type: ignore[no-any-return]
+        if self.spill is None:
+            raise AccountingError("a rejected row has no source and no spill file to read it from (a bug in curate clean)")
+        return self.spill.get(row["src_off"], row["src_len"])
 
     def keep(self, rows: np.ndarray) -> None:
         if len(rows):

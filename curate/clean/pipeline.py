@@ -87,6 +87,8 @@ def new_stats(steps: list[Step]) -> dict[str, StepStats]:
 
 # Columns a dedup step and the ledger still need once the filters are done.
 FRAME_COLUMNS = ["row", "file_idx", "line", "file_row", "record", "source", "id", "kind", "prompt", "response", "out_len"]
+# After a batch, `source` moves to the spill file and these two columns say where it is.
+SPILLED_COLUMNS = [c for c in FRAME_COLUMNS if c != "source"] + ["src_off", "src_len"]
 
 
 def run_batch(steps: list[Step], batch: pl.DataFrame, ledger: Ledger, stats: dict[str, StepStats]) -> pl.DataFrame:

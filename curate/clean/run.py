@@ -14,7 +14,7 @@ import hashlib
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import IO, Any
@@ -25,8 +25,8 @@ from pydantic import ValidationError
 
 from curate.clean.base import DedupStep, Step
 from curate.clean.canonical import canonical_json
-from curate.clean.ledger import Ledger
-from curate.clean.pipeline import build_pipeline, new_stats, run_batch, run_dedup
+from curate.clean.ledger import Ledger, SourceSpill
+from curate.clean.pipeline import SPILLED_COLUMNS, build_pipeline, new_stats, run_batch, run_dedup
 from curate.clean.views import BASE_SCHEMA
 from curate.errors import ConfigError
 from curate.io import atomic_path
@@ -110,7 +110,9 @@ def clean(
         data_tmp = stack.enter_context(atomic_path(out / data_name))
         rejects_fh: IO[bytes] = stack.enter_context(open(rejects_tmp, "wb"))
         files: list[str] = []
-        ledger = Ledger(rejects_fh, files, config.examples_per_reason)
+        spill = SourceSpill(str(out))
+        stack.callback(spill.close)
+        ledger = Ledger(rejects_fh, files, config.examples_per_reason, spill)
         stats = new_stats(steps)
         read_stats = StepStats(name="read", kind="read", input=0, kept=0, dropped=0)
         frame, file_findings, per_file = _read_and_filter(paths, config, steps, ledger, stats, read_stats, files, say)
@@ -123,7 +125,7 @@ def clean(
         ledger.keep(frame["row"].to_numpy())
         ledger.check(input_rows, len(frame))
         say(f"writing {len(frame):,} rows")
-        _write_data(data_tmp, frame, config)
+        _write_data(data_tmp, frame, config, spill)
         manifest = CleanManifest(
             inputs=[_input_file(f, per_file.get(f, 0)) for f in _unique([*paths, *files])],
             file_findings=file_findings,
@@ -182,9 +184,14 @@ def _read_and_filter(
     per_file: Counter[str] = Counter()
     row = 0
 
+    def survivors(batch: pl.DataFrame) -> pl.DataFrame:
+        done = run_batch(steps, batch, ledger, stats)
+        offsets, lengths = ledger.spill.put(done["source"].to_list())  # type: ignore[union-attr]
+        return done.drop("source").with_columns(pl.Series("src_off", offsets), pl.Series("src_len", lengths)).select(SPILLED_COLUMNS)
+
     def flush() -> None:
         if len(batcher):
-            kept.append(run_batch(steps, batcher.take(), ledger, stats))
+            kept.append(survivors(batcher.take()))
             say(f"{row:,} rows read")
 
     for item in read_rows(list(paths), config.read):
@@ -205,7 +212,7 @@ def _read_and_filter(
     read_stats.input = row
     read_stats.dropped = sum(read_stats.reasons.values())
     read_stats.kept = row - read_stats.dropped
-    frame = pl.concat(kept, rechunk=False) if kept else run_batch(steps, batcher.take(), ledger, stats)
+    frame = pl.concat(kept, rechunk=False) if kept else survivors(batcher.take())
     return frame, file_findings, per_file
 
 
@@ -216,20 +223,28 @@ def ledger_reason(item: LoadedRow) -> str:
     return read_reason(errors[0].code, errors[0].message) if errors else "invalid_record"
 
 
-def _write_data(target: Path, frame: pl.DataFrame, config: CleanConfig) -> None:
-    column = "source" if config.keep_source_shape else "record"
-    values = frame[column]
+def _kept_values(frame: pl.DataFrame, config: CleanConfig, spill: SourceSpill) -> Iterator[list[bytes]]:
+    """The kept rows' JSON (canonical records, or the sources from the spill file), 50,000 at a time."""
+    for start in range(0, len(frame), 50_000):
+        part = frame.slice(start, 50_000)
+        if config.keep_source_shape:
+            offs, lens = part["src_off"].to_list(), part["src_len"].to_list()
+            yield [spill.get(o, n) for o, n in zip(offs, lens, strict=True)]
+        else:
+            yield [v.encode("utf-8") for v in part["record"].to_list()]
+
+
+def _write_data(target: Path, frame: pl.DataFrame, config: CleanConfig, spill: SourceSpill) -> None:
     if config.output_format == "jsonl":
         with open(target, "wb") as fh:
-            for start in range(0, len(values), 50_000):
-                chunk = values.slice(start, 50_000).to_list()
+            for chunk in _kept_values(frame, config, spill):
                 if chunk:
-                    fh.write(("\n".join(chunk) + "\n").encode("utf-8"))
+                    fh.write(b"\n".join(chunk) + b"\n")
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = [orjson.loads(v) for v in values.to_list()]
+    rows = [orjson.loads(v) for chunk in _kept_values(frame, config, spill) for v in chunk]
     kinds = set(frame["kind"].unique().to_list())
     if len(kinds) > 1 and not config.keep_source_shape:
         raise ConfigError(f"parquet output holds one record kind per file, but the kept rows mix {', '.join(sorted(kinds))}; use --output-format jsonl")

@@ -72,14 +72,24 @@ def clean(
 
 def render_summary(m: CleanManifest, console: Console, outdir: str, html_path: str | None) -> None:
     table = Table(title="curate clean", title_justify="left")
-    for col in ("step", "kind", "in", "kept", "dropped", "modified", "reasons"):
-        table.add_column(col, justify="right" if col in ("in", "kept", "dropped", "modified") else "left", no_wrap=col != "reasons")
+    for col in ("step", "kind", "in", "kept", "dropped", "modified"):
+        table.add_column(col, justify="left" if col in ("step", "kind") else "right", no_wrap=True)
     for s in m.steps:
-        reasons = ", ".join(f"{k} {v:,}" for k, v in s.reasons.items())
-        table.add_row(
-            s.name, s.kind, f"{s.input:,}", f"{s.kept:,}", f"[red]{s.dropped:,}[/]" if s.dropped else "0", f"{s.modified:,}" if s.modified else "", reasons
-        )
+        table.add_row(s.name, s.kind, f"{s.input:,}", f"{s.kept:,}", f"[red]{s.dropped:,}[/]" if s.dropped else "0", f"{s.modified:,}" if s.modified else "")
     console.print(table)
+    if m.rejected_by_reason:
+        step_of = {reason: s.name for s in m.steps for reason in s.reasons}
+        reasons = Table(title="rejected by reason", title_justify="left")
+        for col in ("reason", "rows", "step", "example"):
+            reasons.add_column(col, justify="right" if col == "rows" else "left", no_wrap=col != "example", overflow="ellipsis")
+        for reason, n in m.rejected_by_reason.items():
+            example = m.examples.get(reason, [])
+            where = ""
+            if example:
+                e = example[0]
+                where = f"{e.file}:{e.line}" if e.line is not None else f"{e.file}#row{e.file_row}"
+            reasons.add_row(reason, f"{n:,}", step_of.get(reason, ""), where)
+        console.print(reasons)
     for f in m.file_findings:
         console.print(f"[yellow]{f.location}[/] {f.code}: {f.message}", highlight=False)
     mark = "[green]✓[/]" if m.balanced else "[red]✗[/]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 import polars as pl
@@ -14,7 +15,11 @@ def exact_clusters(keys: Sequence[str]) -> list[int]:
     return [first.setdefault(key, i) for i, key in enumerate(keys)]
 
 
-def exact_clusters_hashed(hashes: np.ndarray, texts: Sequence[str] | pl.Series) -> np.ndarray:
+class TextAt(Protocol):
+    def __getitem__(self, i: int, /) -> str: ...
+
+
+def exact_clusters_hashed(hashes: np.ndarray, texts: Sequence[str] | pl.Series | TextAt) -> np.ndarray:
     """Same result as exact_clusters, grouped by 64-bit hashes first and then confirmed on the text itself.
 
     Used by the pipeline on large batches: numpy groups the hashes, and a hash collision between two

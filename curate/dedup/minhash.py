@@ -10,7 +10,7 @@ can feed it batch after batch and ask for clusters at the end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import polars as pl
@@ -164,8 +164,11 @@ def candidate_pairs(keys: np.ndarray, rows: np.ndarray, cap: int) -> tuple[np.nd
 class NearDupIndex:
     """Collects band keys and normalized texts batch by batch; `clusters()` answers for every row added so far."""
 
-    def __init__(self, params: NearDupParams | None = None) -> None:
+    def __init__(self, params: NearDupParams | None = None, keep_texts: bool = True) -> None:
         self.params = params or NearDupParams()
+        # Without keep_texts the caller hands clusters() a lookup for the few texts that need verifying, so a
+        # million-row index holds only band keys.
+        self.keep_texts = keep_texts
         self._keys: list[np.ndarray] = []
         self._indexed: list[np.ndarray] = []  # global row numbers of rows with at least one shingle
         self._texts: list[pl.Series] = []
@@ -181,11 +184,14 @@ class NearDupIndex:
         sig = minhash_signatures(shingles, counts, p.num_perm, p.seed)[nonempty]
         self._keys.append(band_keys(sig, p.bands, p.rows, p.seed))
         self._indexed.append(nonempty + self.size)
-        self._texts.append(normalized)
+        if self.keep_texts:
+            self._texts.append(normalized)
         self.size += len(lengths)
 
-    def clusters(self) -> list[int]:
-        """For each row, the smallest row number of its cluster (its own number when it has no near-duplicate)."""
+    def clusters(self, lookup: Callable[[np.ndarray], Sequence[str]] | None = None) -> list[int]:
+        """For each row, the smallest row number of its cluster (its own number when it has no near-duplicate).
+
+        `lookup(rows)` returns the original texts of those row numbers; it is needed when keep_texts is False."""
         uf = UnionFind(self.size)
         if self.size == 0 or not self._keys:
             return uf.roots()
@@ -198,8 +204,13 @@ class NearDupIndex:
         needed = np.unique(np.concatenate([first, second, *large]))
         if len(needed) == 0:
             return uf.roots()
-        texts = pl.concat(self._texts) if len(self._texts) > 1 else self._texts[0]
-        text_of = dict(zip(needed.tolist(), texts.gather(needed).to_list(), strict=True))
+        if lookup is not None:
+            found = tokenize(list(lookup(needed)))[0].to_list()
+        elif self._texts:
+            found = (pl.concat(self._texts) if len(self._texts) > 1 else self._texts[0]).gather(needed).to_list()
+        else:
+            raise ValueError("NearDupIndex(keep_texts=False).clusters() needs a lookup for the texts to verify")
+        text_of = dict(zip(needed.tolist(), found, strict=True))
         cutoff = self.params.verify_threshold * 100.0
 
         def check(x: int, y: int) -> None:
