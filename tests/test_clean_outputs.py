@@ -163,3 +163,20 @@ def test_decontaminate_step(shared_data: Path, tmp_path: Path) -> None:
     assert m.rejected_by_reason == {"contaminated": 1}
     reject = _jsonl(tmp_path / "o" / "rejects.jsonl")[0]
     assert reject["step"] == "decontaminate" and "mt_bench_questions.jsonl:1" in reject["detail"]
+
+
+def test_duplicate_of_names_the_finally_kept_row(tmp_path: Path) -> None:
+    tips = "1. Eat a balanced diet.\n2. Exercise regularly.\n3. Sleep well."
+    rows = [
+        {"instruction": "Give three tips for staying healthy.", "input": "", "output": tips},
+        {"instruction": "Give three tips for staying  healthy.", "input": "<noinput>", "output": tips},  # exact dup of line 1
+        {"instruction": "Give 3 tips for staying healthy.", "input": "", "output": tips + " At least seven hours."},  # line 1 is its near dup
+    ]
+    data = _write(tmp_path / "d.jsonl", rows)
+    clean([str(data)], tmp_path / "o")
+    kept = _jsonl(tmp_path / "o" / "clean.jsonl")
+    rejects = {r["line"]: r for r in _jsonl(tmp_path / "o" / "rejects.jsonl")}
+    assert len(kept) == 1 and set(rejects) == {1, 2}
+    assert rejects[2]["reason"] == "exact_duplicate" and rejects[1]["reason"] == "near_duplicate"
+    assert rejects[2]["duplicate_of"] == rejects[1]["duplicate_of"] == kept[0]["id"]
+    assert rejects[1]["id"] in rejects[2]["detail"]  # the detail still names the direct match

@@ -1,5 +1,9 @@
 """The ledger: where every input row went. Rejected rows are written to rejects.jsonl as they happen, kept rows are
-marked at the end, and check() proves that each input row was routed exactly once before any output is published."""
+marked at the end, and check() proves that each input row was routed exactly once before any output is published.
+
+Duplicates are held back until every dedup step has run, so that `duplicate_of` can name the row that was finally
+kept: when a cluster's survivor is itself removed by a later dedup step, its duplicates follow it to that step's
+survivor (the detail still describes the direct match)."""
 
 from __future__ import annotations
 
@@ -50,6 +54,8 @@ class Ledger:
         self.rejected = 0
         self.by_reason: Counter[str] = Counter()
         self.examples: dict[str, list[RejectRow]] = {}
+        self._duplicates: list[tuple[dict[str, Any], int]] = []  # (reject without duplicate_of, survivor's row)
+        self._survivor_of: dict[int, int] = {}
 
     def add_rows(self, count: int) -> None:
         """Announce that rows up to `count` exist (they must each be routed once)."""
@@ -96,8 +102,19 @@ class Ledger:
     def reject_frame_row(
         self, row: dict[str, Any], step: str, reason: str, detail: str, duplicate_of: str | None = None, cluster_id: str | None = None
     ) -> None:
-        self.reject(
-            {
+        self.reject(self._frame_reject(row, step, reason, detail, duplicate_of, cluster_id))
+
+    def _frame_reject(
+        self,
+        row: dict[str, Any],
+        step: str,
+        reason: str,
+        detail: str,
+        duplicate_of: str | None,
+        cluster_id: str | None,
+        with_content: bool = True,
+    ) -> dict[str, Any]:
+        return {
                 "row": row["row"],
                 "file": self.files[row["file_idx"]],
                 "line": row["line"],
@@ -108,9 +125,8 @@ class Ledger:
                 "detail": detail,
                 "duplicate_of": duplicate_of,
                 "cluster_id": cluster_id,
-                "content": orjson.loads(self._source(row)),
+                "content": orjson.loads(self._source(row)) if with_content else None,
             }
-        )
 
     def _source(self, row: dict[str, Any]) -> str | bytes:
         if row.get("source") is not None:
@@ -118,6 +134,28 @@ class Ledger:
         if self.spill is None:
             raise AccountingError("a rejected row has no source and no spill file to read it from (a bug in curate clean)")
         return self.spill.get(row["src_off"], row["src_len"])
+
+    def defer_duplicate(self, row: dict[str, Any], step: str, reason: str, detail: str, survivor_row: int, cluster_id: str) -> None:
+        data = self._frame_reject(row, step, reason, detail, None, cluster_id, with_content=False)
+        data["content"] = (row.get("source"), row.get("src_off"), row.get("src_len"))  # read back at flush time
+        self._survivor_of[data["row"]] = survivor_row
+        self._duplicates.append((data, survivor_row))
+
+    def flush_duplicates(self, kept_ids: dict[int, str]) -> None:
+        """Write the held-back duplicates, each naming the id of the kept row its chain of survivors ends at."""
+        for data, survivor in self._duplicates:
+            seen = 0
+            while survivor in self._survivor_of and seen <= len(self._survivor_of):
+                survivor = self._survivor_of[survivor]
+                seen += 1
+            data["duplicate_of"] = kept_ids.get(survivor)
+            source, off, length = data["content"]
+            data["content"] = orjson.loads(self._source({"source": source, "src_off": off, "src_len": length}))
+            self.reject(data)
+        self._duplicates.clear()
+
+    def duplicate_targets(self) -> set[int]:
+        return set(self._survivor_of.values()) - set(self._survivor_of)
 
     def keep(self, rows: np.ndarray) -> None:
         if len(rows):

@@ -163,14 +163,7 @@ def run_dedup(step: DedupStep, frame: pl.DataFrame, ledger: Ledger, st: StepStat
         rows = dict(zip(needed.tolist(), frame[needed.tolist()].iter_rows(named=True), strict=True))
         for p in drop_pos.tolist():
             row, kept = rows[p], rows[int(survivor[p])]
-            ledger.reject_frame_row(
-                row,
-                step.name,
-                step.reason,
-                step.detail(row, kept),
-                duplicate_of=kept["id"],
-                cluster_id=f"{step.name}:{int(global_rows[reps[p]])}",
-            )
+            ledger.defer_duplicate(row, step.name, step.reason, step.detail(row, kept), kept["row"], f"{step.name}:{int(global_rows[reps[p]])}")
         mask = np.ones(len(frame), dtype=bool)
         mask[drop_pos] = False
         frame = frame.filter(pl.Series(mask))

@@ -120,6 +120,9 @@ def clean(
             if isinstance(step, DedupStep):
                 say(f"{step.name} over {len(frame):,} rows")
                 frame = run_dedup(step, frame, ledger, stats[step.name])
+        targets = sorted(ledger.duplicate_targets())
+        kept_ids = dict(zip(targets, frame.filter(pl.col("row").is_in(targets)).sort("row")["id"].to_list(), strict=True))
+        ledger.flush_duplicates(kept_ids)
         rejects_fh.close()
         input_rows = read_stats.input
         ledger.keep(frame["row"].to_numpy())
