@@ -6,6 +6,7 @@ everywhere: safetensors only unless `allow_unsafe_weights`, no remote code unles
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -135,13 +136,21 @@ def model_fingerprint(spec: str) -> dict[str, str | None]:
     local = Path(path)
     if not local.is_dir():
         return {"model": spec, "path": None, "revision": None, "weights_sha256": None}
-    digest = hashlib.sha256()
-    for f in sorted(local.glob("*.safetensors")) or sorted(local.glob("*.bin")):
-        digest.update(f.name.encode())
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(chunk)
+    files = sorted(local.glob("*.safetensors")) or sorted(local.glob("*.bin"))
+    # Hashing 540 MB takes a second or two; evalkit asks once per backend, so remember it per file state.
+    key = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
     revision = None
     if "snapshots" in local.parts:
         revision = local.name  # hub cache layout: .../snapshots/<commit>
-    return {"model": spec, "path": str(local), "revision": revision, "weights_sha256": digest.hexdigest()}
+    return {"model": spec, "path": str(local), "revision": revision, "weights_sha256": _weights_sha256(str(local), key)}
+
+
+@functools.lru_cache(maxsize=32)
+def _weights_sha256(directory: str, files: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, _, _ in files:
+        digest.update(name.encode())
+        with open(Path(directory) / name, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
