@@ -73,10 +73,19 @@ def fast_block(path: str, block: bytes, first_line: int, first_row: int, opts: R
         return None
     if first_line == 1 and block.startswith(BOM):
         return None
+    import orjson
     import polars as pl
 
+    # The first row names the columns. Without a schema polars infers one from every row, which takes minutes on
+    # a row nested a thousand deep; with one it ignores other keys (the quote count below then refuses the block).
     try:
-        df = pl.read_ndjson(block, infer_schema_length=None)
+        head = orjson.loads(block[: block.index(b"\n")])
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(head, dict) or not head or not all(type(v) is str for v in head.values()):
+        return None
+    try:
+        df = pl.read_ndjson(block, schema=dict.fromkeys(head, pl.String))
     except Exception:  # not JSON, not an object, bad UTF-8, raw control character...: the exact reader names it
         return None
     # polars skips blank lines, fills absent keys with null and reads a repeated key once (the first).
