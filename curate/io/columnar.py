@@ -165,6 +165,8 @@ def _to_batch(path: str, df: pl.DataFrame, first_line: int, first_row: int, opts
             df = df.select([*(pl.col(c) for c in kept), *(pl.col(s).alias(d) for s, d in renames.items())])
         except Exception:  # e.g. two sources mapped onto one name: let the exact reader decide
             return None
+    if "kind" in mapped:
+        return None  # canonical rows: their shape depends on the value of `kind`, not only on the keys
     detected = detect_shape(mapped)
     if detected is None:
         return None
