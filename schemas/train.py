@@ -41,7 +41,10 @@ class TrainConfig(BaseModel):
     )
     weight_decay: float = Field(default=0.0, ge=0, description="AdamW weight decay.")
     seed: int = Field(default=42, description="Seed set before the model loads; also fixes the eval split and data order.")
-    eval_split: float = Field(default=0.05, ge=0, lt=1, description="Share of examples held out for eval loss (0 turns eval off).")
+    eval_split: float = Field(
+        default=0.05, ge=0, lt=1,
+        description="Share of examples held out for eval loss (0 turns eval off); unused when --data is a `curate split` dir with validation.jsonl.",
+    )
     eval_max: int = Field(default=200, ge=1, description="At most this many held-out examples.")
     eval_steps: int | None = Field(default=None, ge=1, description="Compute eval loss every N steps (default: at the end only).")
     checkpoint_steps: int = Field(default=200, ge=1, description="Save a resumable checkpoint every N optimizer steps.")
@@ -143,6 +146,10 @@ class RunCard(BaseModel):
     data: list[str] = Field(description="Training data paths.")
     data_sha256: str = Field(description="sha256 over the training data files' bytes.")
     manifest_sha256: str | None = Field(default=None, description="sha256 of the `curate clean` manifest.json beside the data.")
+    provenance: dict[str, str] = Field(
+        default_factory=dict, description="sha256 of each curate report beside the data (manifest.json, decontamination.json, split.json)."
+    )
+    eval_data: list[str] = Field(default_factory=list, description="Held-out files used for eval loss (curate split's validation.jsonl), if any.")
     config: dict[str, Any] = Field(description="The resolved TrainConfig.")
     learning_rate: float = Field(description="The learning rate used.")
     seed: int = Field(description="The seed.")

@@ -108,3 +108,22 @@ def test_train_on_clean_dir_records_manifest_and_merges(tmp_path: Path) -> None:
     merged = CliRunner().invoke(main, ["train", "merge", str(out), "-o", str(tmp_path / "merged")])
     assert merged.exit_code == 0, merged.output
     assert (tmp_path / "merged" / "model.safetensors").is_file() and (tmp_path / "merged" / "tokenizer.json").is_file()
+
+
+@pytest.mark.slow
+def test_split_dir_trains_on_train_and_evaluates_on_validation(tmp_path: Path) -> None:
+    split = tmp_path / "split"
+    split.mkdir()
+    row = lambda w: json.dumps({"instruction": f"Echo {w}", "output": w}) + "\n"  # noqa: E731
+    (split / "train.jsonl").write_text("".join(row(w) for w in ("red", "green", "blue", "gold", "pink", "teal")))
+    (split / "validation.jsonl").write_text("".join(row(w) for w in ("grey", "navy", "plum")))
+    (split / "split.json").write_text("{}\n")
+    out = tmp_path / "adapter"
+    args = ["train", "--data", str(split), "--model", "builtin:tiny", "-o", str(out), "--max-steps", "2", "--cpu-threads", "1"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    card = json.loads((out / "run.json").read_text())
+    assert card["data"] == [str(split / "train.jsonl")] and card["eval_data"] == [str(split / "validation.jsonl")]
+    assert (card["train_examples"], card["eval_examples"]) == (6, 3)
+    assert card["final_eval_loss"] is not None and card["loss_curve"][0]["eval_loss"] is not None
+    assert set(card["provenance"]) == {"split.json"} and card["manifest_sha256"] is None

@@ -1,4 +1,12 @@
-"""Training data in: paths (a `curate clean` output dir, files, datasets dirs) -> records, with fingerprints."""
+"""Training data in: paths -> records, with fingerprints.
+
+--data may be
+    a `curate clean` / `curate decontaminate` output dir   -> its clean.jsonl
+    a `curate split` output dir                            -> train.jsonl, with validation.jsonl (if present) as the eval set
+    any file, datasets dir or hub id curate.io reads
+The reports those commands leave beside the data (manifest.json, decontamination.json, split.json) are fingerprinted
+into the run card, so an adapter names exactly which cleaning produced its data.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +28,10 @@ SFT_KINDS = (InstructionRecord, ChatRecord, PreferenceRecord)  # preference pair
 DPO_KINDS = (PreferenceRecord,)
 
 
+PROVENANCE = ("manifest.json", "decontamination.json", "split.json")
+EVAL_NAMES = ("validation.jsonl", "val.jsonl", "valid.jsonl", "dev.jsonl")
+
+
 @dataclass
 class LoadedData:
     paths: list[str]
@@ -29,21 +41,28 @@ class LoadedData:
     skipped_kinds: dict[str, int] = field(default_factory=dict)
     data_sha256: str = ""
     manifest_sha256: str | None = None
+    provenance: dict[str, str] = field(default_factory=dict)  # report file -> sha256
+    eval_paths: list[str] = field(default_factory=list)
+    eval_records: list[Record] = field(default_factory=list)
 
 
-def data_paths(data: str) -> tuple[list[str], Path | None]:
-    """The files to read and the `curate clean` manifest beside them, if any."""
+def data_paths(data: str) -> tuple[list[str], list[str], Path | None]:
+    """(training files, held-out files, the directory whose reports describe them)."""
     path = Path(data)
     if path.is_dir() and (path / "clean.jsonl").is_file():
-        return [str(path / "clean.jsonl")], _manifest_beside(path)
+        return [str(path / "clean.jsonl")], [], path
+    if path.is_dir() and (path / "train.jsonl").is_file():
+        held = next((path / n for n in EVAL_NAMES if (path / n).is_file()), None)
+        return [str(path / "train.jsonl")], [str(held)] if held else [], path
     if path.is_file():
-        return [str(path)], _manifest_beside(path.parent)
-    return [data], None  # a datasets dir or hub id: curate.io knows what to do
+        return [str(path)], [], path.parent
+    return [data], [], None  # a datasets dir or hub id: curate.io knows what to do
 
 
-def _manifest_beside(directory: Path) -> Path | None:
-    manifest = directory / "manifest.json"
-    return manifest if manifest.is_file() else None
+def provenance_of(directory: Path | None) -> dict[str, str]:
+    if directory is None:
+        return {}
+    return {name: sha256_of([str(directory / name)]) for name in PROVENANCE if (directory / name).is_file()}
 
 
 def sha256_of(paths: list[str]) -> str:
@@ -60,8 +79,30 @@ def sha256_of(paths: list[str]) -> str:
 
 def load_data(data: str, method: str) -> LoadedData:
     """Read every row; keep the records this method trains on and count the rest by reason."""
-    paths, manifest = data_paths(data)
+    paths, eval_paths, directory = data_paths(data)
     kinds = DPO_KINDS if method == "dpo" else SFT_KINDS
+    records, rows, invalid, skipped = _read(paths, kinds)
+    eval_records = _read(eval_paths, kinds)[0] if eval_paths else []
+    if not records:
+        wanted = "preference pairs (prompt/chosen/rejected)" if method == "dpo" else "instruction, chat or preference records"
+        found = f"{rows} rows, {invalid} invalid" + (f", kinds {dict(skipped)}" if skipped else "")
+        raise DataError(f"{data}: nothing to train on with --method {method}: expected {wanted}; found {found}. Run `curate check {data}`")
+    provenance = provenance_of(directory)
+    return LoadedData(
+        paths=paths,
+        records=records,
+        rows=rows,
+        invalid=invalid,
+        skipped_kinds=dict(skipped),
+        data_sha256=sha256_of(paths),
+        manifest_sha256=provenance.get("manifest.json"),
+        provenance=provenance,
+        eval_paths=eval_paths,
+        eval_records=eval_records,
+    )
+
+
+def _read(paths: list[str], kinds: tuple[type, ...]) -> tuple[list[Record], int, int, Counter[str]]:
     records: list[Record] = []
     rows = invalid = 0
     skipped: Counter[str] = Counter()
@@ -73,19 +114,7 @@ def load_data(data: str, method: str) -> LoadedData:
             records.append(row.record)
         else:
             skipped[row.record.kind] += 1
-    if not records:
-        wanted = "preference pairs (prompt/chosen/rejected)" if method == "dpo" else "instruction, chat or preference records"
-        found = f"{rows} rows, {invalid} invalid" + (f", kinds {dict(skipped)}" if skipped else "")
-        raise DataError(f"{data}: nothing to train on with --method {method}: expected {wanted}; found {found}. Run `curate check {data}`")
-    return LoadedData(
-        paths=paths,
-        records=records,
-        rows=rows,
-        invalid=invalid,
-        skipped_kinds=dict(skipped),
-        data_sha256=sha256_of(paths),
-        manifest_sha256=sha256_of([str(manifest)]) if manifest else None,
-    )
+    return records, rows, invalid, skipped
 
 
 def split_eval(items: list[T], share: float, cap: int, seed: int) -> tuple[list[T], list[T]]:

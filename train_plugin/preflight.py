@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.records import PreferenceRecord, Record
@@ -27,14 +27,26 @@ class Prepared:
     report: PreflightReport
     sft: list[Encoded]
     pairs: list[PreferenceRecord]
+    eval_sft: list[Encoded] = field(default_factory=list)  # from a held-out file (curate split's validation.jsonl)
+    eval_pairs: list[PreferenceRecord] = field(default_factory=list)
 
 
 def prepare(loaded: LoadedData, tokenizer: Any, config: TrainConfig, generation_eos: int | list[int] | None = None) -> Prepared:
     stops = stop_token_ids(tokenizer, generation_eos)
+    encodings, kept_sft, kept_pairs = _encode_all(loaded.records, tokenizer, config, stops)
+    _, eval_sft, eval_pairs = _encode_all(loaded.eval_records, tokenizer, config, stops)
+    report = build_report(loaded, tokenizer, config, encodings, stops)
+    return Prepared(report=report, sft=kept_sft, pairs=kept_pairs, eval_sft=eval_sft, eval_pairs=eval_pairs)
+
+
+def _encode_all(
+    records: list[Record], tokenizer: Any, config: TrainConfig, stops: set[int]
+) -> tuple[list[Encoded], list[Encoded], list[PreferenceRecord]]:
+    """(every encoding, the kept SFT encodings, the kept preference pairs); a pair is kept only when both answers are."""
     encodings: list[Encoded] = []
     kept_sft: list[Encoded] = []
     kept_pairs: list[PreferenceRecord] = []
-    for record in loaded.records:
+    for record in records:
         encs = _encode_record(record, tokenizer, config, stops)
         encodings.extend(encs)
         if all(e.drop is None for e in encs):
@@ -42,8 +54,7 @@ def prepare(loaded: LoadedData, tokenizer: Any, config: TrainConfig, generation_
                 kept_pairs.append(record)
             else:
                 kept_sft.extend(encs)
-    report = build_report(loaded, tokenizer, config, encodings, stops)
-    return Prepared(report=report, sft=kept_sft, pairs=kept_pairs)
+    return encodings, kept_sft, kept_pairs
 
 
 def _encode_record(record: Record, tokenizer: Any, config: TrainConfig, stops: set[int]) -> list[Encoded]:

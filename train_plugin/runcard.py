@@ -55,6 +55,8 @@ def build_run_card(
         data=plan.loaded.paths,
         data_sha256=plan.loaded.data_sha256,
         manifest_sha256=plan.loaded.manifest_sha256,
+        provenance=plan.loaded.provenance,
+        eval_data=plan.loaded.eval_paths,
         config=plan.config.model_dump(mode="json"),
         learning_rate=plan.config.resolved_lr(),
         seed=plan.config.seed,

@@ -135,16 +135,23 @@ def run_training(
 
 
 def _build_trainer(plan: Plan, base: Any, checkpoints: str, device: str, dtype: Any, callbacks: list[Any] | None) -> tuple[Any, int, int]:
-    config = plan.config
+    config, prep = plan.config, plan.prepared
+    held_out = bool(plan.loaded.eval_paths)  # a validation file beside the data replaces the random eval split
     if config.method == "dpo":
         from train_plugin.dpo import build_dpo_trainer
 
-        train_pairs, eval_pairs = split_eval(plan.prepared.pairs, config.eval_split, config.eval_max, config.seed)
+        if held_out:
+            train_pairs, eval_pairs = prep.pairs, prep.eval_pairs[: config.eval_max]
+        else:
+            train_pairs, eval_pairs = split_eval(prep.pairs, config.eval_split, config.eval_max, config.seed)
         trainer = build_dpo_trainer(base, plan.tokenizer, config, train_pairs, eval_pairs, checkpoints, device, dtype, callbacks)
         return trainer, len(train_pairs), len(eval_pairs)
     from train_plugin.sft import build_sft_trainer
 
-    train, evals = split_eval(plan.prepared.sft, config.eval_split, config.eval_max, config.seed)
+    if held_out:
+        train, evals = prep.sft, prep.eval_sft[: config.eval_max]
+    else:
+        train, evals = split_eval(prep.sft, config.eval_split, config.eval_max, config.seed)
     return build_sft_trainer(base, plan.tokenizer, config, train, evals, checkpoints, device, dtype, callbacks), len(train), len(evals)
 
 
