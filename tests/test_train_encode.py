@@ -153,3 +153,13 @@ def test_eval_split_is_seeded_and_disjoint() -> None:
     assert len(a[1]) == 10 and not set(a[0]) & set(a[1])
     assert split_eval(items, 0.1, 200, seed=2) != a
     assert split_eval([1, 2, 3], 0.1, 200, seed=1) == ([1, 2, 3], [])
+
+
+def test_template_that_rejects_a_record_names_it(tok) -> None:  # type: ignore[no-untyped-def]
+    from train_plugin.errors import DataError
+
+    strict = load_tokenizer("builtin:tiny")
+    strict.chat_template = "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{{ m['content'] }}{% endfor %}"
+    chat = ChatRecord(id="r7", messages=[Message(role="system", content="be brief"), Message(role="user", content="hi"), Message(role="assistant", content="yo")])
+    with pytest.raises(DataError, match="record r7: the chat template cannot render it: System role not supported"):
+        prepare(_loaded([chat]), strict, TrainConfig())

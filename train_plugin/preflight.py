@@ -12,11 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from jinja2 import TemplateError
+
 from schemas.records import PreferenceRecord, Record
 from schemas.train import LengthBin, PreflightReport, TrainConfig
 from train_plugin.data import LoadedData
 from train_plugin.encode import Encoded, encode_messages, marked_example, stop_token_ids
-from train_plugin.errors import PreflightError
+from train_plugin.errors import DataError, PreflightError
 from train_plugin.templates import preference_prompt, record_to_messages
 
 
@@ -47,7 +49,14 @@ def _encode_all(
     kept_sft: list[Encoded] = []
     kept_pairs: list[PreferenceRecord] = []
     for record in records:
-        encs = _encode_record(record, tokenizer, config, stops)
+        try:
+            encs = _encode_record(record, tokenizer, config, stops)
+        except (TemplateError, ValueError, TypeError, KeyError) as exc:
+            # e.g. a template that rejects system turns (Gemma) or strict user/assistant alternation
+            raise DataError(
+                f"record {record.record_id()}: the chat template cannot render it: {exc}. "
+                "Fix or replace the template, or drop such records with curate clean"
+            ) from exc
         encodings.extend(encs)
         if all(e.drop is None for e in encs):
             if config.method == "dpo" and isinstance(record, PreferenceRecord):
