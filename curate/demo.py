@@ -255,10 +255,24 @@ def run_demo(plan: Plan, out: Path) -> dict[str, Any]:
         "train": _train_facts(adapter / "run.json"),
         "generations": {name: _count_lines(p) for name, p in preds.items()},
         "verdict": verdict(report),
+        "examples": _examples(preds),
     }
     write_json(out / "demo.json", summary)
     summary["gate_failed"] = gated.returncode != 0
     return summary
+
+
+def _examples(preds: dict[str, Path], per_category: int = 1) -> list[dict[str, Any]]:
+    """One eval prompt per category with both answers and the reference, to show what changed in plain words."""
+    rows = {name: [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()] for name, p in preds.items()}
+    tuned = {r["id"]: r["output"] for r in rows["tuned"]}
+    picked: list[dict[str, Any]] = []
+    seen: dict[str | None, int] = {}
+    for r in rows["base"]:
+        if seen.get(r.get("category"), 0) < per_category and r["id"] in tuned:
+            seen[r.get("category")] = seen.get(r.get("category"), 0) + 1
+            picked.append({"id": r["id"], "prompt": r["prompt"], "reference": r.get("reference"), "base": r["output"], "tuned": tuned[r["id"]]})
+    return picked
 
 
 def _count_lines(path: Path) -> int:
@@ -290,6 +304,7 @@ def verdict(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def print_summary(summary: dict[str, Any], plan: Plan) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="demo steps", title_justify="left")
@@ -306,6 +321,11 @@ def print_summary(summary: dict[str, Any], plan: Plan) -> None:
         f"decontaminate: {summary['decontaminate']['rejected']} eval leaks removed, {summary['decontaminate']['kept']} rows trained on")  # fmt: skip
     load = summary["load_average"]
     say(f"[dim]machine: {summary['cpu_count']} CPUs, load average {load['start']} at start, {load['end']} at the end[/]")
+    say("")
+    for ex in summary["examples"]:  # model text is escaped: a "[b]" in an answer is not rich markup
+        say(f"[bold]{ex['id']}[/] {escape(ex['prompt'])}  [dim](reference: {escape(str(ex['reference']))})[/]")
+        say(f"   base : {escape(_one_line(ex['base']))}")
+        say(f"   tuned: {escape(_one_line(ex['tuned']))}")
     v = summary["verdict"]
     base, tuned = v["means"]["base"], v["means"]["tuned"]
     d = v["delta_total"]
@@ -323,6 +343,11 @@ def print_summary(summary: dict[str, Any], plan: Plan) -> None:
     else:
         gate = v["gate"][0] if v["gate"] else {"condition": "-", "failed": False}
         say(f"  Gate `{gate['condition']}`: {'FAILED' if gate['failed'] else 'passed'}; total time {summary['seconds'] / 60:.1f} min.")
+
+
+def _one_line(text: str, limit: int = 110) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @click.command()
@@ -344,6 +369,10 @@ def main(ci: bool, out: Path | None) -> None:
     except DemoError as exc:
         say(f"\n[bold red]demo failed:[/] {exc}")
         sys.exit(1)
+    except KeyboardInterrupt:
+        # The step's own process got the same Ctrl-C; every command writes atomically, so nothing is half-written.
+        say("\n[bold red]demo interrupted[/]; rerun it to start again (the model and generation caches are kept)")
+        sys.exit(130)
     print_summary(summary, plan)
     if summary["gate_failed"]:
         say("[bold red]demo failed:[/] the tuned model does not beat its base significantly at 5% on the rubric total "
