@@ -73,7 +73,8 @@ def build_run_card(
         final_train_loss=logged[-1] if logged else train_loss,
         final_eval_loss=final_eval,
         train_seconds=round(seconds, 3),
-        tokens_per_second=round(tokens / seconds, 1) if seconds > 0 and tokens else None,
+        # A resumed run's token count includes the steps before the interruption; its clock does not.
+        tokens_per_second=round(tokens / seconds, 1) if seconds > 0 and tokens and not resumed_from else None,
     )
 
 
