@@ -71,7 +71,7 @@ class Ledger:
         self.rejected += 1
         reason = data["reason"]
         self.by_reason[reason] += 1
-        self.fh.write(orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE))
+        self.fh.write(orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY, default=str))
         examples = self.examples.setdefault(reason, [])
         if len(examples) < self.examples_per_reason:
             examples.append(RejectRow.model_validate(data))

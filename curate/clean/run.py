@@ -81,7 +81,8 @@ class _Batcher:
         c["line"].append(loc.line)
         c["file_row"].append(loc.row)
         c["record"].append(orjson.dumps(canonical_json(loaded.record)).decode())  # type: ignore[arg-type]
-        c["source"].append(orjson.dumps(loaded.source, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+        # default=str: Parquet and datasets rows may hold values JSON has no type for (bytes, Decimal)
+        c["source"].append(orjson.dumps(loaded.source, option=orjson.OPT_SERIALIZE_NUMPY, default=str).decode())
 
     def take(self) -> pl.DataFrame:
         frame = pl.DataFrame(self.cols, schema=BASE_SCHEMA)
