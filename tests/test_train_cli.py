@@ -127,3 +127,13 @@ def test_split_dir_trains_on_train_and_evaluates_on_validation(tmp_path: Path) -
     assert (card["train_examples"], card["eval_examples"]) == (6, 3)
     assert card["final_eval_loss"] is not None and card["loss_curve"][0]["eval_loss"] is not None
     assert set(card["provenance"]) == {"split.json"} and card["manifest_sha256"] is None
+
+
+def test_missing_train_extra_names_the_pip_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "trl" else real(name, *a))
+    result = CliRunner().invoke(main, ["train", "--data", "x.jsonl", "--model", "builtin:tiny", "-o", "out"])
+    assert result.exit_code == 1
+    assert "Error: curate train needs trl, not installed here; install the train extra: pip install 'curatekit[train]'" in result.output

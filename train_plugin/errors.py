@@ -43,4 +43,4 @@ def require_train_extra() -> None:
 
     missing = [m for m in ("torch", "transformers", "peft", "trl", "datasets", "accelerate") if importlib.util.find_spec(m) is None]
     if missing:
-        raise MissingDependency(f"curate train needs {', '.join(missing)}; install them with: {INSTALL_HINT}")
+        raise MissingDependency(f"curate train needs {', '.join(missing)}, not installed here; install the train extra: {INSTALL_HINT}")

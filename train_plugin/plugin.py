@@ -104,6 +104,9 @@ def train(ctx: click.Context, data: str | None, model: str | None, output: str |
     overrides = {FLAG_FIELDS[k]: v for k, v in flags.items() if k in FLAG_FIELDS}
     overrides.update(method=method, qlora=flags.get("qlora"), trust_remote_code=flags.get("trust_remote_code"))
     config = load_config(config_path, overrides)
+    from train_plugin.errors import require_train_extra
+
+    require_train_extra()  # before importing the modules that need the extra: a missing one names its pip install
     from train_plugin.lora import is_main_process
     from train_plugin.runner import plan_run, run_training
 
