@@ -101,6 +101,8 @@ def test_length_words() -> None:
     assert got == ["too_short", None, "too_long"]
     default = Length(LengthConfig())
     assert reasons(default, inst(output="4")) == [None]  # one-word SFT answers are fine by default
+    eval_prompt = {"kind": "prompt", "id": "q", "prompt": "What is 2+2?", "turns": [], "reference": None, "category": None}
+    assert reasons(default, eval_prompt) == [None]  # a prompt without an answer is not too short
     prompt_scope = Length(LengthConfig(scope="prompt", min_words=3))
     assert reasons(prompt_scope, inst(instruction="Hi", output="a long enough answer here")) == ["too_short"]
 

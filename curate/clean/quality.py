@@ -44,6 +44,10 @@ class Length(Filter):
                 short |= tokens < c.min_tokens
             if c.max_tokens is not None:
                 long |= tokens > c.max_tokens
+        # eval prompts have no answer and reference answers no prompt: that side is not measured
+        absent = {"response": "prompt", "prompt": "reference"}.get(c.scope)
+        if absent is not None:
+            short &= (batch["kind"] != absent).to_numpy()
         out = np.where(short, "too_short", np.where(long, "too_long", ""))
         return pl.Series("reason", out, dtype=pl.String).replace("", None)
 

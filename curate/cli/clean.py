@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -87,7 +88,8 @@ def render_summary(m: CleanManifest, console: Console, outdir: str, html_path: s
             where = ""
             if example:
                 e = example[0]
-                where = f"{e.file}:{e.line}" if e.line is not None else f"{e.file}#row{e.file_row}"
+                name = Path(e.file).name
+                where = f"{name}:{e.line}" if e.line is not None else f"{name}#row{e.file_row}"
             reasons.add_row(reason, f"{n:,}", step_of.get(reason, ""), where)
         console.print(reasons)
     for f in m.file_findings:
