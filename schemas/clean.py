@@ -279,6 +279,7 @@ class StepStats(BaseModel):
     dropped: int
     modified: int = Field(default=0, description="Rows whose text a normalizer changed.")
     reasons: dict[str, int] = Field(default_factory=dict)
+    info: dict[str, Any] = Field(default_factory=dict, description="Step-specific figures, e.g. the near-dup LSH threshold and pair counts.")
 
 
 class InputFile(BaseModel):

@@ -107,6 +107,9 @@ def test_clean_gsm8k_with_planted_defects(planted: tuple[Path, dict[int, str], d
 
     page = html.read_text()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in page and "src=" not in page and "<link" not in page  # self-contained, nothing runs
+    near = next(s for s in manifest["steps"] if s["name"] == "near_duplicate")
+    assert near["info"]["lsh_threshold"] == pytest.approx(0.4204, abs=1e-4) and near["info"]["verified_pairs"] >= 3
     assert "near_duplicate" in page
 
     # idempotence: cleaning the clean output again drops nothing

@@ -107,7 +107,11 @@ class NearDuplicate(DedupStep):
             return scope_text(frame[rows.tolist()], self.scope).to_list()
 
         clusters = index.clusters(lookup)
-        self.stats = {"candidate_pairs": index.candidate_pairs, "verified_pairs": index.verified_pairs}
+        self.info = {
+            "lsh_threshold": round(self.params.lsh_threshold, 4),
+            "candidate_pairs": index.candidate_pairs,
+            "verified_pairs": index.verified_pairs,
+        }
         return np.asarray(clusters, dtype=np.int64)
 
     def detail(self, row: dict[str, Any], kept: dict[str, Any]) -> str:

@@ -170,4 +170,5 @@ def run_dedup(step: DedupStep, frame: pl.DataFrame, ledger: Ledger, st: StepStat
         st.reasons[step.reason] = len(drop_pos)
     st.dropped += len(drop_pos)
     st.kept += len(frame)
+    st.info.update(getattr(step, "info", {}))
     return frame

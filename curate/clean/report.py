@@ -58,7 +58,7 @@ def render_html(m: CleanManifest) -> str:
         parts.append("</ul>")
     parts.append("<h2>Steps</h2><table><thead><tr><th>step</th><th>kind</th><th>in</th><th>kept</th><th>dropped</th><th>modified</th><th>reasons</th></tr></thead><tbody>")
     for s in m.steps:
-        reasons = ", ".join(f"{k} {v:,}" for k, v in s.reasons.items())
+        reasons = ", ".join([*(f"{k} {v:,}" for k, v in s.reasons.items()), *(f"{k} {v}" for k, v in s.info.items())])
         parts.append(
             f"<tr><td>{_e(s.name)}</td><td>{_e(s.kind)}</td><td class='n'>{s.input:,}</td><td class='n'>{s.kept:,}</td>"
             f"<td class='n'>{s.dropped:,}</td><td class='n'>{s.modified:,}</td><td>{_e(reasons)}</td></tr>"
