@@ -180,3 +180,15 @@ def test_duplicate_of_names_the_finally_kept_row(tmp_path: Path) -> None:
     assert rejects[2]["reason"] == "exact_duplicate" and rejects[1]["reason"] == "near_duplicate"
     assert rejects[2]["duplicate_of"] == rejects[1]["duplicate_of"] == kept[0]["id"]
     assert rejects[1]["id"] in rejects[2]["detail"]  # the detail still names the direct match
+
+
+def test_nothing_readable(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    m = clean([str(empty)], tmp_path / "a")
+    assert (m.input_rows, m.kept_rows, m.rejected_rows) == (0, 0, 0) and (tmp_path / "a" / "clean.jsonl").read_bytes() == b""
+    bad = _write(tmp_path / "bad.jsonl", ["{bad", "[1]"])
+    m = clean([str(bad)], tmp_path / "b", CleanConfig(output_format="parquet"))
+    assert m.rejected_by_reason == {"invalid_json": 1, "not_an_object": 1} and (tmp_path / "b" / "clean.parquet").exists()
+    result = CliRunner().invoke(main, ["clean", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "c")])
+    assert result.exit_code == 1 and "cannot open" in result.output and "Traceback" not in result.output
