@@ -10,7 +10,7 @@ import numpy as np
 
 from curate.dedup.unionfind import UnionFind
 
-_BLOCK = 2048
+_BLOCK_CELLS = 32_000_000  # similarities computed at once (128 MiB of float32), whatever the number of rows
 
 
 def semantic_clusters(embeddings: np.ndarray, threshold: float) -> list[int]:
@@ -18,8 +18,9 @@ def semantic_clusters(embeddings: np.ndarray, threshold: float) -> list[int]:
     n = embeddings.shape[0]
     uf = UnionFind(n)
     emb = np.asarray(embeddings, dtype=np.float32)
-    for start in range(0, n, _BLOCK):
-        block = emb[start : start + _BLOCK]
+    step = max(1, min(2048, _BLOCK_CELLS // max(n, 1)))
+    for start in range(0, n, step):
+        block = emb[start : start + step]
         sims = block @ emb[: start + len(block)].T
         for local, row in enumerate(range(start, start + len(block))):
             sims[local, row:] = -np.inf  # only pairs with an earlier row
