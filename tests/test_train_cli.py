@@ -100,6 +100,7 @@ def test_train_on_clean_dir_records_manifest_and_merges(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     card = json.loads((out / "run.json").read_text())
+    assert json.loads(result.stdout) == card  # stdout holds the run card only: trainer logs and pre-flight go to stderr
     assert card["manifest_sha256"] == hashlib.sha256(b'{"rows": 4}\n').hexdigest()
     assert card["steps"] == 2 and card["preflight"]["kept"] == 4
     assert "# LoRA adapter (SFT)" in (out / "README.md").read_text()

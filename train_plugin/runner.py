@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,11 +112,13 @@ def run_training(
     )
     trainer, n_train, n_eval = _build_trainer(plan, base, str(checkpoints), device, dtype, callbacks)
 
-    initial_eval = trainer.evaluate()["eval_loss"] if n_eval and not resume else None
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=last if resume else None)
-    seconds = time.perf_counter() - started
-    final_eval = trainer.evaluate()["eval_loss"] if n_eval else None
+    # The trainer writes its log lines with tqdm.write, i.e. to stdout; stdout is for data (--json), so send them to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        initial_eval = trainer.evaluate()["eval_loss"] if n_eval and not resume else None
+        started = time.perf_counter()
+        result = trainer.train(resume_from_checkpoint=last if resume else None)
+        seconds = time.perf_counter() - started
+        final_eval = trainer.evaluate()["eval_loss"] if n_eval else None
 
     card = build_run_card(
         plan=plan,
