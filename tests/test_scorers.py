@@ -223,3 +223,16 @@ def test_every_scorer_has_tests() -> None:
 
     text = "".join(p.read_text(encoding="utf-8") for p in pathlib.Path(__file__).parent.glob("test_scorer*.py"))
     assert all(f'"{name}"' in text for name in SCORERS), [n for n in SCORERS if f'"{n}"' not in text]
+
+
+def test_last_number_window_equals_a_full_scan() -> None:
+    import random
+
+    from evalkit.scorers.numeric import NUMBER, last_number
+
+    rng = random.Random(1)
+    alphabet = [*"0123456789,.- abcx\n$−", "1,234", "v1.5", "x2", "١٢", "9" * 250]
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400)))
+        found = NUMBER.findall(text)
+        assert last_number(text) == (found[-1] if found else None), text

@@ -25,8 +25,31 @@ def parse_number(token: str) -> Decimal | None:
         return None
 
 
+_DIGIT = re.compile(r"\d")
+_WINDOW = 200
+
+
 def numbers(text: str) -> list[str]:
-    return NUMBER.findall(unicodedata.normalize("NFKC", text))
+    return NUMBER.findall(text if text.isascii() else unicodedata.normalize("NFKC", text))
+
+
+def last_number(text: str) -> str | None:
+    """NUMBER.findall(text)[-1], without scanning the whole text: look only at the window before the last digit.
+
+    The window keeps one extra character in front so the look-behind sees real context; when the window might
+    not hold the whole last number, fall back to the full scan.
+    """
+    m = _DIGIT.search(text[::-1])
+    if m is None:
+        return None
+    end = len(text) - m.start()
+    start = max(0, end - _WINDOW)
+    if start > 0:
+        found = list(NUMBER.finditer(text, start - 1, end))
+        if found and found[-1].start() > start - 1:
+            return found[-1].group(0)
+    found_all = NUMBER.findall(text)
+    return found_all[-1] if found_all else None
 
 
 @lru_cache(maxsize=65_536)
@@ -37,18 +60,19 @@ def reference_number(reference: str) -> tuple[str | None, str]:
 
 def final_number(text: str, *, answer_phrase: bool) -> tuple[str | None, str]:
     """(the number, how it was found): after the last '####', else after the last 'the answer is', else the last one."""
-    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     if GSM8K_MARK in text:
-        found = numbers(text.rsplit(GSM8K_MARK, 1)[1])
-        if found:
-            return found[0], "after ####"
-    if answer_phrase:
-        for m in reversed(list(ANSWER_PHRASE.finditer(text))):
-            found = numbers(text[m.end() : m.end() + 40])
-            if found:
-                return found[0], "after 'the answer is'"
-    found = numbers(text)
-    return (found[-1], "last number") if found else (None, "")
+        m = NUMBER.search(text.rsplit(GSM8K_MARK, 1)[1])
+        if m:
+            return m.group(0), "after ####"
+    if answer_phrase and "answer" in text.lower():
+        for phrase in reversed(list(ANSWER_PHRASE.finditer(text))):
+            m = NUMBER.search(text[phrase.end() : phrase.end() + 40])
+            if m:
+                return m.group(0), "after 'the answer is'"
+    last = last_number(text)
+    return (last, "last number") if last else (None, "")
 
 
 class NumericMatchParams(ScorerParams):
