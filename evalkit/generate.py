@@ -17,6 +17,7 @@ from pathlib import Path
 from curate.io import write_jsonl
 from evalkit.backends import Backend
 from evalkit.cache import GenerationCache, cache_key
+from evalkit.errors import BackendError
 from evalkit.io import EvalExample
 from schemas.eval import Prediction
 from schemas.generate import GenerateOptions
@@ -73,6 +74,8 @@ def generate(
             batch = order[start : start + params.batch_size]
             t0 = time.perf_counter()
             outs = backend.generate([examples[i].messages for _, i in batch], params)
+            if len(outs) != len(batch):
+                raise BackendError(f"{backend!r} returned {len(outs)} answers for {len(batch)} prompts")
             per_row = (time.perf_counter() - t0) / len(batch)
             entries = [
                 {"key": key, "output": o.text, "prompt_tokens": o.prompt_tokens, "output_tokens": o.output_tokens, "latency_s": round(per_row, 6)}
