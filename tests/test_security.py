@@ -203,11 +203,16 @@ def test_names_from_data_cannot_escape_the_output_directory(tmp_path: Path) -> N
     cwd = os.getcwd()
     os.chdir(work)
     try:
-        runner.invoke(curate, ["clean", "data.jsonl", "-o", "clean_out", "-q", "--html", "clean_out/report.html"])
-        runner.invoke(curate, ["split", "data.jsonl", "-o", "split_out", "--ratios", "0.5,0.5", "--stratify", "category"])
-        runner.invoke(curate, ["format", "data.jsonl", "-o", "format_out", "--to", "messages", "--output-format", "datasets"])
-        runner.invoke(evalkit, ["score", "hostile.preds.jsonl", "hostile.preds.jsonl", "--rubric", "gsm8k", "-o", "score_out"])
-        runner.invoke(evalkit, ["report", "score_out", "--html", "score_out/report.html", "--by", "category"])
+        runs = [
+            (curate, ["clean", "data.jsonl", "-o", "clean_out", "-q", "--html", "clean_out/report.html"]),
+            (curate, ["split", "data.jsonl", "-o", "split_out", "--ratios", "0.5,0.5", "--stratify", "category"]),
+            (curate, ["format", "data.jsonl", "-o", "format_out", "--to", "messages", "--output-format", "datasets"]),
+            (evalkit, ["score", "hostile.preds.jsonl", "--rubric", "gsm8k", "-o", "score_out/hostile.scores.jsonl"]),
+            (evalkit, ["report", "score_out/hostile.scores.jsonl", "--html", "score_out/report.html", "--by", "category"]),
+        ]
+        for app, args in runs:
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, (args[0], result.output[-500:])
     finally:
         os.chdir(cwd)
     assert not Path("/tmp/curatekit-absolute-escape").exists()
