@@ -197,7 +197,11 @@ def test_names_from_data_cannot_escape_the_output_directory(tmp_path: Path) -> N
     work.mkdir()
     rows = [{"id": name, "instruction": f"q {i}", "output": f"a {i}", "category": name} for i, name in enumerate(HOSTILE * 3)]
     (work / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    preds = [{"id": f"e{i}", "prompt": "p", "output": "#### 4", "model": name, "category": name, "reference": "#### 4"} for i, name in enumerate(HOSTILE)]
+    preds = [
+        {"id": f"e{i}", "prompt": f"p{i}", "output": f"#### {i}", "model": name, "category": HOSTILE[i], "reference": "#### 4"}
+        for name in HOSTILE
+        for i in range(len(HOSTILE))
+    ]
     (work / "hostile.preds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in preds))
     runner = CliRunner()
     cwd = os.getcwd()
