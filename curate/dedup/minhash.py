@@ -33,14 +33,14 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def tokenize(texts: Sequence[str] | pl.Series) -> tuple[pl.Series, np.ndarray, np.ndarray]:
-    """Normalized texts (lowercase words joined by one space), per-word hashes and words per text."""
+def tokenize(texts: Sequence[str] | pl.Series, join: bool = True) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """Normalized texts (lowercase words joined by one space; empty when join is False), per-word hashes and words per text."""
     series = texts if isinstance(texts, pl.Series) else pl.Series("text", list(texts), dtype=pl.String)
     tokens = series.fill_null("").str.to_lowercase().str.extract_all(_WORD)
     lengths = tokens.list.len().fill_null(0).to_numpy().astype(np.int64)
     words = tokens.explode().drop_nulls()
     word_hashes = words.hash(seed=0x5EED).to_numpy().astype(np.uint64, copy=False)
-    normalized = tokens.list.join(" ").fill_null("")
+    normalized = tokens.list.join(" ").fill_null("") if join else pl.Series("text", [], dtype=pl.String)
     return normalized, word_hashes, lengths
 
 
@@ -178,7 +178,7 @@ class NearDupIndex:
 
     def add(self, texts: Sequence[str] | pl.Series) -> None:
         p = self.params
-        normalized, word_hashes, lengths = tokenize(texts)
+        normalized, word_hashes, lengths = tokenize(texts, join=self.keep_texts)
         shingles, counts = shingle_hashes(word_hashes, lengths, p.shingle_size)
         nonempty = np.flatnonzero(counts > 0)
         sig = minhash_signatures(shingles, counts, p.num_perm, p.seed)[nonempty]
