@@ -32,6 +32,7 @@ WARNING_HINTS = {
     "non_nfc": "`curate clean` normalizes text to Unicode NFC.",
 }
 ROW_BATCH = 2048
+_ANSWER_FIELD = {"instruction": "output", "chat": "messages", "preference": "chosen"}  # where output_of() looks
 
 
 def _warn(code: str, where: LoadedRow | Location, message: str, field: str | None = None) -> Finding:
@@ -47,7 +48,7 @@ def row_warnings(row: LoadedRow, options: CheckOptions) -> Iterator[Finding]:
         return
     output = output_of(record)
     if output is not None and not output.strip():
-        yield _warn("empty_output", row, "the answer is empty", "output")
+        yield _warn("empty_output", row, "the answer is empty", _ANSWER_FIELD.get(record.kind, "output"))
     inp = input_of(record)
     if inp and is_placeholder(inp, PLACEHOLDER_INPUTS):
         yield _warn("placeholder_input", row, f"input {inp.strip()!r} is a placeholder for 'no input'", "input")
