@@ -161,8 +161,8 @@ class _Tally:
                 texts.append((i, (normalize_for_hash(record.instruction), normalize_for_hash(record.input), normalize_for_hash(record.output))))
             else:
                 keys[i] = record.content_hash()
-        for (i, _), key in zip(texts, instruction_keys([t for _, t in texts]), strict=True):
-            keys[i] = key
+        for (i, _), text_key in zip(texts, instruction_keys([t for _, t in texts]), strict=True):
+            keys[i] = text_key
         valid_texts = []
         for item, key in zip(batch, keys, strict=True):
             self.rows += 1
@@ -215,8 +215,8 @@ class _Tally:
             values = batch.columns.row(i, named=True)
             record = InstructionRecord(instruction=values["instruction"], input=values["input"], output=values["output"], id=values.get("id"))
             where = Location(file=batch.file, line=batch.first_line + i, row=batch.first_row + i)
-            for f in row_warnings(LoadedRow(where, None, None, record=record), self.options):
-                self.note(f)
+            for warning in row_warnings(LoadedRow(where, None, None, record=record), self.options):
+                self.note(warning)
             if i in repeated_id:
                 self.note(_warn("duplicate_id", where, f"id {record.id!r} was already used by an earlier row", "id"))
             if i in repeated:

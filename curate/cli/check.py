@@ -77,11 +77,12 @@ def render_check(report: CheckReport, console: Console, show: int) -> None:
                 f"{f.words_p50:.0f}/{f.words_p90:.0f}/{f.words_max}",
             )
         console.print(table)
-    for f in report.findings[:show]:
-        colour = "red" if f.severity.value == "error" else "yellow"
-        console.print(f"[{colour}]{f.location}[/] {f.code}: {f.message}" + (f" [dim]({f.field})[/]" if f.field else ""), markup=True, highlight=False)
-        if f.hint:
-            console.print(f"    [dim]hint: {f.hint}[/]", highlight=False)
+    for found in report.findings[:show]:
+        colour = "red" if found.severity.value == "error" else "yellow"
+        field = f" [dim]({found.field})[/]" if found.field else ""
+        console.print(f"[{colour}]{found.location}[/] {found.code}: {found.message}{field}", markup=True, highlight=False)
+        if found.hint:
+            console.print(f"    [dim]hint: {found.hint}[/]", highlight=False)
     hidden = sum(report.errors_by_code.values()) + sum(report.warnings_by_code.values()) - min(show, len(report.findings))
     if hidden > 0:
         console.print(f"[dim]… {hidden:,} more findings (use --json or --show N)[/]")
