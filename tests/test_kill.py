@@ -45,8 +45,8 @@ def _valid_jsonl(path: Path) -> int:
     return len(lines)
 
 
-def check_outputs(folder: Path, names: list[str]) -> int:
-    """Each named output is absent or complete; returns how many hidden temp files the kill left behind."""
+def check_outputs(folder: Path, names: list[str]) -> set[str]:
+    """Each named output is absent or complete; returns the hidden temp files of atomic writes left behind."""
     for name in names:
         path = folder / name
         if not path.exists():
@@ -55,7 +55,7 @@ def check_outputs(folder: Path, names: list[str]) -> int:
             json.loads(path.read_text(encoding="utf-8"))
         else:
             _valid_jsonl(path)
-    return len([p for p in folder.glob(".*.tmp")])
+    return {p.name for p in folder.glob(".*.tmp")}
 
 
 def normalized(path: Path) -> Any:
@@ -128,13 +128,13 @@ def test_sigkill_leaves_no_partial_output_and_rerun_matches(tmp_path: Path, comm
     full = _run(spec["argv"](reference), reference)
     sub, names = spec["outputs"]
     rng = random.Random(f"{command}-{KILLS}")
-    leftovers = 0
+    leftovers: set[str] = set()
     for _ in range(KILLS):
         proc = subprocess.Popen(spec["argv"](work), cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.1, full))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        leftovers += check_outputs(work / sub, names)
+        leftovers |= check_outputs(work / sub, names)
         _run(spec["argv"](work), work)  # the rerun finishes ...
         for name in spec["exact"]:  # ... with the uninterrupted result: byte for byte where nothing is timed
             if spec.get("timed"):
@@ -144,4 +144,4 @@ def test_sigkill_leaves_no_partial_output_and_rerun_matches(tmp_path: Path, comm
         check_outputs(work / sub, names)
         for name in names:
             (work / sub / name).unlink(missing_ok=True)  # next kill starts from no outputs again (caches stay)
-    print(f"{command}: {KILLS} kills, run {full:.1f}s, hidden temp files left by kills: {leftovers}")
+    print(f"{command}: {KILLS} kills, run {full:.1f}s, hidden temp files left by kills: {len(leftovers)}")
