@@ -2,7 +2,7 @@
 complete and valid (no truncated JSONL), the rerun finishes, and its result equals an uninterrupted run's.
 
 CURATEKIT_KILLS sets the kill points per command (default 2 in `make test`); the figures in docs/reliability.md
-come from a longer run. A kill leaves at most the hidden `.NAME.*.tmp` file of an atomic write, which is counted.
+come from a longer run. A kill may leave the hidden `.NAME.PID.*.tmp` file of an atomic write; the rerun removes it.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def test_sigkill_leaves_no_partial_output_and_rerun_matches(tmp_path: Path, comm
                 assert normalized(work / sub / name) == normalized(reference / sub / name), f"{name} differs after a kill"
             else:
                 assert (work / sub / name).read_bytes() == (reference / sub / name).read_bytes(), f"{name} differs after a kill"
-        check_outputs(work / sub, names)
+        assert not check_outputs(work / sub, names), "the rerun removed the temporary files of the killed run"
         for name in names:
             (work / sub / name).unlink(missing_ok=True)  # next kill starts from no outputs again (caches stay)
     print(f"{command}: {KILLS} kills, run {full:.1f}s, hidden temp files left by kills: {len(leftovers)}")

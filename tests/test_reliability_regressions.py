@@ -24,3 +24,26 @@ def test_json_suffix_still_sniffs_lines_or_array(tmp_path: Path) -> None:
     for path in (lines, array):
         rows = [r for r in read_rows([str(path)]) if isinstance(r, LoadedRow)]
         assert len(rows) == 2 and all(r.ok for r in rows)
+
+
+def test_atomic_write_sweeps_temp_files_of_killed_writers(tmp_path: Path) -> None:
+    # Found by the kill tests: every SIGKILLed `curate clean` left hidden .clean.jsonl.*.tmp files that no rerun
+    # removed. The temp name now carries the writer's pid, and the next write removes files of dead writers only.
+    import os
+    import subprocess
+    import sys
+
+    from curate.io.write import write_jsonl
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    orphan = tmp_path / f".out.jsonl.{dead.stdout.strip()}.abc123.tmp"
+    orphan.write_text('{"partial": ')
+    alive = tmp_path / f".out.jsonl.{os.getppid()}.def456.tmp"  # a running process: not ours to remove
+    alive.write_text("{}")
+    unrelated = tmp_path / ".other.jsonl.1.x.tmp"
+    unrelated.write_text("{}")
+    write_jsonl(tmp_path / "out.jsonl", [{"a": 1}])
+    assert not orphan.exists()
+    assert alive.exists() and unrelated.exists()
+    assert (tmp_path / "out.jsonl").read_text() == '{"a":1}\n'
+    assert [p.name for p in tmp_path.glob(".out.jsonl.*.tmp")] == [alive.name]
