@@ -9,6 +9,8 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from curate.text import PLACEHOLDER_INPUTS
 
 if TYPE_CHECKING:
@@ -59,6 +61,36 @@ def instruction_keys(texts: list[tuple[str, str, str]]) -> list[int]:
     return [x << 64 | y for x, y in zip(a, b, strict=True)]
 
 
+def word_counts(norm: pl.Series) -> np.ndarray:
+    """len(text.split()) of each row, from its normalized form: the spaces plus one, 0 when empty.
+
+    numpy over the Arrow buffer: polars' count_matches pays per match, and text is one-sixth spaces.
+    """
+    import pyarrow as pa
+
+    arrow = norm.to_arrow()
+    if arrow.type != pa.large_string():
+        arrow = arrow.cast(pa.large_string())
+    offsets = np.frombuffer(arrow.buffers()[1], dtype=np.int64)[arrow.offset : arrow.offset + len(arrow) + 1]
+    out = np.zeros(len(arrow), dtype=np.int64)
+    data = arrow.buffers()[2]
+    nonempty = np.diff(offsets) > 0
+    if data is None or not nonempty.any():
+        return out
+    spaces = np.frombuffer(data, dtype=np.uint8)[: offsets[-1]] == 32
+    out[nonempty] = np.add.reduceat(spaces, offsets[:-1][nonempty], dtype=np.int64) + 1  # a segment runs to the next start
+    return out
+
+
+def _normalize(columns: pl.DataFrame, wide: list[int]) -> pl.DataFrame:
+    """Normalized fields: the ASCII whitespace class for every row, the full class again for rows with non-ASCII."""
+    norm = columns.select(normalized(f, ascii_only=True) for f in INSTRUCTION_FIELDS)
+    if not wide:
+        return norm
+    full = columns[wide].select(normalized(f) for f in INSTRUCTION_FIELDS)
+    return norm.with_columns(norm.get_column(f).clone().scatter(wide, full.get_column(f)) for f in INSTRUCTION_FIELDS)
+
+
 def screen(
     columns: pl.DataFrame, long_record_chars: int, *, ascii_only: bool = False, may_have_controls: bool = True
 ) -> tuple[pl.DataFrame, list[int], list[int]]:
@@ -70,31 +102,29 @@ def screen(
     import polars as pl
 
     fields = INSTRUCTION_FIELDS
-    norm = columns.select(normalized(f, ascii_only=ascii_only) for f in fields)
     stats = columns.select(
         *(pl.col(f).str.len_chars().alias(f"chars_{f}") for f in fields),
         *((pl.lit(False) if ascii_only else pl.col(f).str.len_bytes() != pl.col(f).str.len_chars()).alias(f"wide_{f}") for f in fields),
         *((pl.col(f).str.contains(_CONTROL_CLASS) if may_have_controls else pl.lit(False)).alias(f"ctrl_{f}") for f in fields),
     )
+    wide = [] if ascii_only else stats.select(pl.any_horizontal(f"wide_{f}" for f in fields).arg_true()).to_series().to_list()
+    norm = _normalize(columns, wide)
     placeholder = pl.col("input").str.to_lowercase().is_in(_PLACEHOLDERS)
     if not ascii_only:  # str.casefold() of ASCII is its lowercase; a non-ASCII input is left to the exact check
         placeholder = placeholder | (pl.col("input").str.len_bytes() != pl.col("input").str.len_chars())
     words = norm.select(
-        *(pl.when(pl.col(f) == "").then(0).otherwise(pl.col(f).str.count_matches(" ", literal=True) + 1).alias(f"words_{f}") for f in fields),
         *((pl.col(f) == "").alias(f"empty_{f}") for f in fields),
         ((pl.col("input") != "") & (pl.col("input").str.len_chars() <= _LONGEST_PLACEHOLDER) & placeholder).alias("maybe_placeholder"),
-    )
+    ).with_columns(pl.Series(f"words_{f}", word_counts(norm.get_column(f))) for f in fields)
     both = pl.concat([stats, words], how="horizontal")
     total = pl.sum_horizontal(f"chars_{f}" for f in fields)
     flag = pl.col("empty_output") | pl.col("maybe_placeholder") | (total > long_record_chars) | pl.any_horizontal(f"ctrl_{f}" for f in fields)
     flagged = set(both.select(flag.arg_true()).to_series().to_list())
     needs_nfc: list[int] = []
-    if not ascii_only:
-        wide = both.select(pl.any_horizontal(f"wide_{f}" for f in fields).arg_true()).to_series().to_list()
-        if wide:
-            rows = columns[wide].rows()
-            needs_nfc = [i for i, texts in zip(wide, rows, strict=True) if not all(unicodedata.is_normalized("NFC", t) for t in texts[:3])]
-            flagged.update(needs_nfc)
+    if wide:
+        rows = columns[wide].rows()
+        needs_nfc = [i for i, texts in zip(wide, rows, strict=True) if not all(unicodedata.is_normalized("NFC", t) for t in texts[:3])]
+        flagged.update(needs_nfc)
     a, b = key_columns(norm)
     keys = [x << 64 | y for x, y in zip(a, b, strict=True)]
     if needs_nfc:

@@ -105,12 +105,26 @@ def fast_block(path: str, block: bytes, first_line: int, first_row: int, opts: R
     return batch
 
 
-_CONTROL_HINT = re.compile(rb"\\(?:u00[01]|u00[89]|u007[fF]|[bf])|\x7f|\xc2[\x80-\x9f]")
+# Separate patterns: each starts with one literal byte, which re finds fast; an alternation of them it scans slowly.
+_CONTROL_ESCAPE = re.compile(rb"\\(?:u00[01]|u00[89]|u007[fF]|[bf])")
+_C1_RAW = re.compile(rb"\xc2[\x80-\x9f]")
 
 
 def _may_have_controls(block: bytes) -> bool:
-    """JSON must escape C0 controls (\\u0000-\\u001f, \\b, \\f); DEL and C1 may be raw (C1 is \\xc2\\x80-\\x9f in UTF-8)."""
-    return _CONTROL_HINT.search(block) is not None
+    """JSON must escape C0 controls (\\u0000-\\u001f, \\b, \\f); DEL and C1 may be raw (C1 is \\xc2\\x80-\\x9f in UTF-8).
+
+    A backslash-led match counts only when an even number of backslashes precede it: `\\\\b` in code samples is an
+    escaped backslash and the letter b, not a backspace.
+    """
+    if b"\x7f" in block or (not block.isascii() and _C1_RAW.search(block)):
+        return True
+    for match in _CONTROL_ESCAPE.finditer(block):
+        start = run = match.start()
+        while run > 0 and block[run - 1] == 0x5C:
+            run -= 1
+        if (start - run) % 2 == 0:
+            return True
+    return False
 
 
 def _repeats_no_key(block: bytes, df: pl.DataFrame) -> bool:
