@@ -177,3 +177,16 @@ def test_fuzzed_files_give_the_same_report(tmp_path_factory: pytest.TempPathFact
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     fast, slow = both(path)
     assert fast == slow
+
+
+def test_nfc_of_newline_joined_fields_answers_for_each_field() -> None:
+    import random
+    import unicodedata
+
+    # Composing and reordering characters around the newline the fast path joins fields with.
+    alphabet = ["e", "\u0301", "\u0327", "a", "\u1100", "\u1161", "\u11a8", "\u0f71", "\u0f72", "\u0344", "\n", "A", "\u212b", "\u00c5", "\u0308"]
+    rng = random.Random(0)
+    for _ in range(20_000):
+        parts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))) for _ in range(3)]
+        joined = unicodedata.is_normalized("NFC", "\n".join(parts))
+        assert joined == all(unicodedata.is_normalized("NFC", p) for p in parts), parts
