@@ -145,3 +145,41 @@ def test_sigkill_leaves_no_partial_output_and_rerun_matches(tmp_path: Path, comm
         for name in names:
             (work / sub / name).unlink(missing_ok=True)  # next kill starts from no outputs again (caches stay)
     print(f"{command}: {KILLS} kills, run {full:.1f}s, hidden temp files left by kills: {len(leftovers)}")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(not os.environ.get("CURATEKIT_KILL_TRAIN"), reason="minutes of CPU training; set CURATEKIT_KILL_TRAIN=1 (train_plugin's own resume test runs in make test)")
+def test_sigkill_curate_train_then_resume_matches(tmp_path: Path, shared_data: Path) -> None:
+    lines = (shared_data / "gsm8k_test.jsonl").read_text().splitlines()[:64]
+    (tmp_path / "g.jsonl").write_text("\n".join(lines) + "\n")
+    base = [str(BIN / "curate"), "train", "--data", "g.jsonl", "--model", "builtin:tiny", "--max-steps", "40", "--checkpoint-steps", "4",
+            "--eval-split", "0", "--cpu-threads", "1", "--max-length", "128", "--seed", "7"]
+    _run([*base, "-o", "reference"], tmp_path)
+    reference = json.loads((tmp_path / "reference" / "run.json").read_text())
+    rng = random.Random(KILLS)
+    resumed_runs = 0
+    for attempt in range(max(1, KILLS // 2)):
+        out = tmp_path / f"killed{attempt}"
+        proc = subprocess.Popen([*base, "-o", out.name], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not list((out / "checkpoints").glob("*")) and proc.poll() is None:
+            time.sleep(0.2)
+        time.sleep(rng.uniform(0, 1))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        if (out / "run.json").exists():  # finished before the kill: the output must then be whole
+            json.loads((out / "run.json").read_text())
+            assert (out / "adapter_model.safetensors").exists()
+            continue
+        assert not (out / "adapter_model.safetensors").exists(), "no adapter without its run card"
+        _run([*base, "-o", out.name, "--resume"], tmp_path)
+        resumed = json.loads((out / "run.json").read_text())
+        resumed_runs += 1
+        assert resumed["steps"] == reference["steps"] == 40
+        assert resumed["resumed_from"]
+        last, ref_last = resumed["loss_curve"][-1], reference["loss_curve"][-1]
+        assert last["step"] == ref_last["step"]
+        assert abs(last["loss"] - ref_last["loss"]) < 0.05, (last, ref_last)
+        print(f"curate train: killed after a checkpoint, resumed from {resumed['resumed_from']}; final loss {last['loss']:.4f} vs {ref_last['loss']:.4f}")
+    assert resumed_runs, "no kill landed before the end of training"
