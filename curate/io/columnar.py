@@ -54,6 +54,11 @@ class ColumnBatch:
         return self.columns.height
 
 
+def _fast_shape(keys: dict[str, Any]) -> str | None:
+    detected = detect_shape(keys)
+    return detected[0] if detected is not None and _instruction_columns(detected[0], set(keys)) is not None else None
+
+
 def _instruction_columns(shape: str, keys: set[str]) -> tuple[str, str | None, str] | None:
     """(instruction, input or None for "", output) source keys, mirroring shapes._alpaca & co. for string values."""
     if shape in ("alpaca", "dolly"):
@@ -84,6 +89,8 @@ def fast_block(path: str, block: bytes, first_line: int, first_row: int, opts: R
         return None
     if not isinstance(head, dict) or not head or not all(type(v) is str for v in head.values()):
         return None
+    if "kind" in head or _fast_shape(apply_mapping(head, opts.mapping)) is None:
+        return None  # not an instruction shape this path reads: say so before polars parses the block
     try:
         df = pl.read_ndjson(block, schema=dict.fromkeys(head, pl.String))
     except Exception:  # not JSON, not an object, bad UTF-8, raw control character...: the exact reader names it

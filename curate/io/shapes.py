@@ -88,16 +88,25 @@ def split_hh_transcript(text: str) -> list[dict[str, str]]:
     return messages
 
 
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix, by halving: a few slice comparisons instead of a loop per character."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def split_hh_pair(chosen: str, rejected: str) -> tuple[str, str, str]:
     """Split two HH-RLHF transcripts into (shared prompt, chosen completion, rejected completion).
 
     The cut is the last '\\n\\nAssistant:' inside the longest common prefix, so a pair whose transcripts
     diverge before their final turn still splits at the first point they differ.
     """
-    common = 0
-    limit = min(len(chosen), len(rejected))
-    while common < limit and chosen[common] == rejected[common]:
-        common += 1
+    common = _common_prefix(chosen, rejected)
     cut = chosen.rfind(HH_ASSISTANT, 0, common + len(HH_ASSISTANT))
     if cut < 0 or cut + len(HH_ASSISTANT) > common:
         cut = chosen.rfind(HH_ASSISTANT, 0, common)
