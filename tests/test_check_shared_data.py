@@ -59,3 +59,12 @@ def test_all_shared_files_at_once_add_up(shared_data: Path) -> None:
     report = check_paths(paths)
     assert report.rows == sum(r for r, _, _ in SHARED.values())
     assert report.rows == report.valid_rows + report.invalid_rows
+
+
+def test_self_instruct_id_is_the_record_id_and_not_repeated_in_meta(shared_data) -> None:
+    from curate.io import read_records
+
+    row = next(read_records([str(shared_data / "self_instruct_seed_tasks.jsonl")]))
+    assert row.record is not None
+    assert row.record.id == "seed_task_0"
+    assert "id" not in row.record.meta

@@ -125,3 +125,16 @@ def test_merge_matches_base_plus_adapter(tmp_path: Path) -> None:
     with torch.no_grad():
         assert torch.allclose(with_adapter(ids).logits, merged(ids).logits, atol=1e-4)
     assert not any("lora" in k for k in load_file(str(merged_dir / "model.safetensors")))
+
+
+def test_resume_skips_a_checkpoint_killed_while_being_written(tmp_path: Path) -> None:
+    from train_plugin.runner import last_complete_checkpoint
+
+    checkpoints = tmp_path / "checkpoints"
+    for step, complete in ((2, True), (4, True), (6, False)):
+        folder = checkpoints / f"checkpoint-{step}"
+        folder.mkdir(parents=True)
+        if complete:
+            (folder / "trainer_state.json").write_text("{}")
+    assert last_complete_checkpoint(checkpoints) == str(checkpoints / "checkpoint-4")
+    assert last_complete_checkpoint(tmp_path / "absent") is None

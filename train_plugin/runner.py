@@ -80,11 +80,10 @@ def run_training(
     """Train a LoRA adapter into `out`; raises PreflightError before loading weights when the data would train badly."""
     require_train_extra()
     from transformers import set_seed
-    from transformers.trainer_utils import get_last_checkpoint
 
     out = Path(out)
     checkpoints = out / CHECKPOINTS
-    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    last = last_complete_checkpoint(checkpoints)
     if resume and last is None:
         raise TrainError(f"--resume: no checkpoint under {checkpoints}; run without --resume to start afresh")
     if not resume and (out / "run.json").exists():
@@ -136,6 +135,24 @@ def run_training(
     )
     _save(trainer, out, card)
     return card
+
+
+def last_complete_checkpoint(checkpoints: Path) -> str | None:
+    """The newest checkpoint-N that was written to the end.
+
+    The Trainer writes trainer_state.json last, so a run killed while saving leaves a checkpoint without it;
+    resuming from that one would crash, so it is skipped (the previous complete one is used).
+    """
+    if not checkpoints.is_dir():
+        return None
+    complete = [
+        p
+        for p in checkpoints.glob("checkpoint-*")
+        if p.is_dir() and p.name.removeprefix("checkpoint-").isdigit() and (p / "trainer_state.json").is_file()
+    ]
+    if not complete:
+        return None
+    return str(max(complete, key=lambda p: int(p.name.removeprefix("checkpoint-"))))
 
 
 def _build_trainer(plan: Plan, base: Any, checkpoints: str, device: str, dtype: Any, callbacks: list[Any] | None) -> tuple[Any, int, int]:

@@ -146,13 +146,14 @@ def _self_instruct(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(instances, list) or not instances or not isinstance(instances[0], dict):
         raise ShapeError("instances", "instances must be a non-empty list of {input, output}")
     used = {"instruction", "instances"}
+    record_id = _take_id(data, used)  # before _rest, so the id is not also copied into meta
     meta = _rest(data, used)
     if len(instances) > 1:
         meta["extra_instances"] = instances[1:]  # kept, so converting back loses nothing
     first = instances[0]
     return {
         "kind": "instruction",
-        "id": _take_id(data, used),
+        "id": record_id,
         "instruction": data["instruction"],
         "input": first.get("input", ""),
         "output": first.get("output"),

@@ -113,7 +113,7 @@ class HttpBackend:
                 with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                     return self._parse(response.read())
             except urllib.error.HTTPError as exc:
-                detail = self._redact(exc.read()[:300].decode("utf-8", "replace"))
+                detail = self._redact(exc.read().decode("utf-8", "replace"))[:300]
                 if exc.code in (401, 403):
                     where = f"the key in ${self.api_key_env}" if self.api_key_env else "no key (pass --api-key-env VAR)"
                     raise BackendError(f"{url}: HTTP {exc.code} unauthorized; the server rejected {where}") from None
@@ -138,7 +138,7 @@ class HttpBackend:
             data = json.loads(raw)
             text = data["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            snippet = self._redact(raw[:200].decode("utf-8", "replace"))
+            snippet = self._redact(raw.decode("utf-8", "replace"))[:200]
             raise BackendError(f"{self.base_url}: not a chat-completions response ({exc!r}): {snippet}") from None
         usage = data.get("usage") or {}
         return GenerationOutput(text or "", usage.get("prompt_tokens"), usage.get("completion_tokens"))

@@ -11,6 +11,7 @@ COMMANDS = {
     "score": ("evalkit.cli.score:score", "Score predictions against a YAML rubric."),
     "scorers": ("evalkit.cli.score:scorers", "List the scorers and their parameters."),
     "report": ("evalkit.cli.report:report", "Compare models with paired statistics; terminal, HTML and a CI gate."),
+    "history": ("evalkit.cli.history:history", "Show a metric over the runs recorded with evalkit report --record DB."),
 }
 
 
