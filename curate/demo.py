@@ -202,7 +202,7 @@ def run_demo(plan: Plan, out: Path) -> dict[str, Any]:
     load_start = os.getloadavg()
     started = time.perf_counter()
 
-    runner.run("check", "validate the raw file; exit 1 is expected: it has broken JSON lines", [curate, "check", str(raw)], ok=(1,))
+    runner.run("check", "validate the raw file; exit 1 is expected: it has broken JSON lines", [curate, "check", str(raw), "--show", "5"], ok=(1,))
     clean_dir = out / "clean"
     runner.run("clean", "normalize, filter, deduplicate; every dropped row goes to rejects.jsonl with its reason",
                [curate, "clean", str(raw), "-o", str(clean_dir)],
