@@ -110,7 +110,8 @@ class Runner:
 _console: Any = None
 
 
-def say(text: str) -> None:
+def say(text: Any) -> None:
+    """Print a line with rich markup, or any rich renderable (a table)."""
     global _console
     if _console is None:
         from rich.console import Console

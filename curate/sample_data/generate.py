@@ -366,20 +366,20 @@ def plant_defects(
     lines: list[str] = []
     ledger: dict[str, dict] = {}
     line_of: dict[int, int] = {}
-    for n, (kind, row, info) in enumerate(order, start=1):
+    for n, (kind, content, info) in enumerate(order, start=1):
         rid = f"conv-{n:04d}"
-        if isinstance(row, str):
-            lines.append(row.replace("{id}", rid))
+        if isinstance(content, str):
+            lines.append(content.replace("{id}", rid))
         else:
-            lines.append(json.dumps({"id": rid, **row}, ensure_ascii=False))
-            line_of[id(row)] = n
+            lines.append(json.dumps({"id": rid, **content}, ensure_ascii=False))
+            line_of[id(content)] = n
         if kind != "good":
             ledger[str(n)] = {"kind": kind, **info}
     for entry in ledger.values():
         if "of" in entry:
-            line = line_of[id(good[entry.pop("of")])]
-            entry["duplicate_of_line"] = line
-            entry["duplicate_of_id"] = f"conv-{line:04d}"
+            at = line_of[id(good[entry.pop("of")])]
+            entry["duplicate_of_line"] = at
+            entry["duplicate_of_id"] = f"conv-{at:04d}"
     return lines, ledger
 
 
