@@ -240,7 +240,13 @@ def run_demo(plan: Plan, out: Path) -> dict[str, Any]:
     gated = runner.run("report", "paired statistics, HTML report" + (", and the gate: a significant improvement of the total" if plan.gate else ""),
                        [*report_args, "--html", str(html), *plan.gate], ok=(0, 1) if plan.gate else (0,), outputs=(html,))  # fmt: skip
     proc = runner.run("verdict", "the same report as JSON, for the summary below", [*report_args, *plan.gate, "--json"], ok=(0, 1), capture=True)
-    report = json.loads(proc.stdout)
+    try:
+        report = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise DemoError("step 10 (verdict): evalkit report --json printed no report; its messages are above") from None
+    gate_failed = any(g["failed"] for g in report.get("gate", []))
+    if gated.returncode != 0 and not gate_failed:
+        raise DemoError(f"step 9 (report) exited {gated.returncode} without a failed gate condition; its messages are above")
 
     summary = {
         "mode": "ci" if plan.ci else "full",
@@ -259,7 +265,7 @@ def run_demo(plan: Plan, out: Path) -> dict[str, Any]:
         "examples": _examples(preds),
     }
     write_json(out / "demo.json", summary)
-    summary["gate_failed"] = gated.returncode != 0
+    summary["gate_failed"] = gate_failed
     return summary
 
 
