@@ -47,7 +47,7 @@ class Plan:
 
 FULL = Plan(
     model="builtin:smollm2-135m",
-    # Sized for 2 CPU cores: short examples (p95 under 60 tokens), one pass over about 700 of them.
+    # Sized for 2 CPU cores: short examples (p95 under 60 tokens), 720 of them (about 1.8 epochs), ~3 min when idle.
     train_flags=("--max-steps", "90", "--batch-size", "8", "--lr", "3e-4", "--max-length", "96", "--eval-split", "0", "--seed", "0"),
     generate_flags=("--max-new-tokens", "48", "--batch-size", "16"),
     gate=("--require-significant-improvement", "total"),
@@ -357,7 +357,7 @@ def _one_line(text: str, limit: int = 110) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-@click.command()
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--ci", is_flag=True, help="CI-sized variant: builtin:tiny, a handful of examples, structure checks only.")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default demo-out/, or demo-out/ci/ with --ci).")  # fmt: skip
@@ -366,7 +366,7 @@ def main(ci: bool, out: Path | None) -> None:
 
     \b
     Example:
-        python -m curate.demo            # make demo: SmolLM2-135M, about 10 minutes on 2 CPU cores
+        python -m curate.demo            # make demo: SmolLM2-135M, 4-7 minutes on 2 idle CPU cores
         python -m curate.demo --ci       # make demo-ci: builtin:tiny, under a minute
     """
     plan = CI if ci else FULL
