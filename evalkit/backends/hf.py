@@ -19,13 +19,19 @@ from schemas.eval import GenerationParams
 _DTYPES = ("float32", "bfloat16", "float16")
 
 
+# What describes a training run rather than what generation uses: the run card (with its timings) and the
+# trainer's checkpoints. Leaving them out lets a retrained, byte-identical adapter hit the cache.
+_NOT_HASHED = frozenset({"run.json", "README.md"})
+
+
 def adapter_hash(adapter: str) -> str:
-    """sha256 over the adapter directory's files (names and contents), so a retrained adapter misses the cache."""
+    """sha256 over the adapter's weights, config and tokenizer files (names and contents), so a changed adapter misses the cache."""
     root = Path(adapter)
     if not root.is_dir():
         raise BackendError(f"--adapter {adapter}: no such directory")
     digest = hashlib.sha256()
-    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+    files = (p for p in root.rglob("*") if p.is_file())
+    for f in sorted(p for p in files if p.relative_to(root).parts[0] not in _NOT_HASHED | {"checkpoints"}):
         digest.update(str(f.relative_to(root)).encode() + b"\0")
         with open(f, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 22), b""):
