@@ -7,15 +7,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from evalkit.numbers import fmt_p, fmt_value
 from schemas.report import TOTAL, Comparison, ComparisonReport, GateCheck, Interval
 
 __all__ = ["render_report"]
-
-
-def _f(x: float | None, signed: bool = False) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x:+.3f}" if signed else f"{x:.3f}"
 
 
 def _ci(iv: Interval, signed: bool = False) -> str:
@@ -24,10 +19,8 @@ def _ci(iv: Interval, signed: bool = False) -> str:
     return f"{_f(iv.estimate, signed)} [{_f(iv.low, signed)}, {_f(iv.high, signed)}]"
 
 
-def _p(p: float | None) -> str:
-    if p is None:
-        return "n/a"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+_f = fmt_value
+_p = fmt_p
 
 
 def _short(text: str, width: int) -> str:

@@ -23,6 +23,7 @@ import orjson
 
 from evalkit.align import Aligned
 from evalkit.html import svg
+from evalkit.numbers import fmt_p, fmt_value
 from schemas.report import TOTAL, Comparison, ComparisonReport, Interval
 
 __all__ = ["json_for_script", "render_html"]
@@ -47,10 +48,7 @@ def json_for_script(obj: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def _f(x: float | None, signed: bool = False) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x:+.3f}" if signed else f"{x:.3f}"
+_f = fmt_value
 
 
 def _ci(iv: Interval, signed: bool = False) -> str:
@@ -60,7 +58,7 @@ def _ci(iv: Interval, signed: bool = False) -> str:
 
 
 def _p(p: float | None) -> str:
-    return "n/a" if p is None else ("&lt;0.001" if p < 0.001 else f"{p:.3f}")
+    return escape(fmt_p(p))
 
 
 def _legend(report: ComparisonReport) -> str:
