@@ -25,6 +25,13 @@ class Step:
     reasons: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A step with one drop reason lists it once, as `reason`; `reasons` (all it can give) follows from it.
+        own_reason = cls.__dict__.get("reason")
+        if isinstance(own_reason, str) and "reasons" not in cls.__dict__:
+            cls.reasons = (own_reason,)
+
     def __init__(self, config: BaseModel) -> None:
         self.config = config
 

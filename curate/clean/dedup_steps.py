@@ -47,7 +47,6 @@ class _LazyTexts:
 class ExactDuplicate(DedupStep):
     name = "exact_duplicate"
     reason = "exact_duplicate"
-    reasons = ("exact_duplicate",)
     summary = "Remove rows whose text (prompt, response or record) is identical after whitespace normalization."
 
     def __init__(self, config: DedupConfig) -> None:
@@ -71,7 +70,6 @@ class ExactDuplicate(DedupStep):
 class DuplicateId(DedupStep):
     name = "duplicate_id"
     reason = "duplicate_id"
-    reasons = ("duplicate_id",)
     keep_rule = "earliest row"
     summary = "Remove later rows that reuse an id already used by an earlier row with different content."
 
@@ -89,7 +87,6 @@ class DuplicateId(DedupStep):
 class NearDuplicate(DedupStep):
     name = "near_duplicate"
     reason = "near_duplicate"
-    reasons = ("near_duplicate",)
     summary = "Remove near-duplicates: MinHash LSH over word shingles finds candidates, rapidfuzz confirms each pair."
 
     def __init__(self, config: NearDupConfig, batch_size: int = 50_000) -> None:
@@ -124,7 +121,6 @@ class NearDuplicate(DedupStep):
 class SemanticDuplicate(DedupStep):
     name = "semantic_duplicate"
     reason = "semantic_duplicate"
-    reasons = ("semantic_duplicate",)
     summary = "Remove rows whose all-MiniLM-L6-v2 embeddings have cosine similarity at or above the threshold (off by default)."
 
     def __init__(self, config: SemanticDupConfig) -> None:

@@ -19,7 +19,6 @@ def _short(text: str | None, limit: int = 80) -> str:
 class EmptyOutput(ExprFilter):
     name = "empty_output"
     reason = "empty_output"
-    reasons = ("empty_output",)
     summary = "Reject rows whose trained answer (output, last assistant turn, chosen) is empty or whitespace."
 
     def expr(self) -> pl.Expr:
@@ -32,7 +31,6 @@ class EmptyOutput(ExprFilter):
 class PlaceholderOutput(ExprFilter):
     name = "placeholder_output"
     reason = "placeholder_output"
-    reasons = ("placeholder_output",)
     summary = "Reject rows whose answer is a placeholder such as <nooutput>, <No Output> or N/A."
 
     def __init__(self, config: PlaceholderOutputConfig) -> None:
@@ -60,7 +58,6 @@ EXTERNAL_REFERENCE = (
 class ExternalReferenceInput(ExprFilter):
     name = "external_reference_input"
     reason = "external_reference_input"
-    reasons = ("external_reference_input",)
     summary = "Reject instruction rows whose input is only a URL, <Picture Attached>, an <img> tag or image markdown."
 
     def expr(self) -> pl.Expr:
@@ -79,7 +76,6 @@ MERGED_FOLLOWUP = r"(?im)^\s*(?:\d+\s*[.)]\s*|#{1,4}\s*)?(?:input|output|respons
 class MergedInstructions(ExprFilter):
     name = "merged_instructions"
     reason = "merged_instructions"
-    reasons = ("merged_instructions",)
     summary = "Reject answers that continue with numbered (or ###) Instruction:/Input:/Output: blocks of further examples."
 
     def expr(self) -> pl.Expr:
@@ -95,7 +91,6 @@ class MergedInstructions(ExprFilter):
 class Refusal(ExprFilter):
     name = "refusal"
     reason = "refusal"
-    reasons = ("refusal",)
     summary = "Reject answers with refusal or AI-disclaimer boilerplate ('As an AI language model', ...); phrases are configurable."
 
     def __init__(self, config: RefusalConfig) -> None:
@@ -152,7 +147,6 @@ def _norm(col: str) -> pl.Expr:
 class IdenticalPreference(ExprFilter):
     name = "identical_preference"
     reason = "identical_preference"
-    reasons = ("identical_preference",)
     summary = "Reject preference pairs whose chosen and rejected answers are the same (ignoring case and spacing)."
 
     def expr(self) -> pl.Expr:
