@@ -22,7 +22,10 @@ class Location(BaseModel):
     row: int = Field(description="1-based physical record number within the file.")
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}" if self.line is not None else f"{self.file}#row{self.row}"
+        if self.line is not None:
+            return f"{self.file}:{self.line}"
+        # row 0 is the file as a whole (empty file, LFS pointer, unreadable stream)
+        return f"{self.file}#row{self.row}" if self.row else self.file
 
 
 class Finding(BaseModel):

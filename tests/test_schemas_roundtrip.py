@@ -148,3 +148,11 @@ def test_record_from_json_rejects_with_value_error(data: Any) -> None:
         data = {"kind": data}
     with contextlib.suppress(ValueError):  # ValidationError is a ValueError; anything else fails the test
         record_from_json(data)
+
+
+def test_location_prints_line_row_or_the_whole_file() -> None:
+    from schemas.findings import Location
+
+    assert str(Location(file="a.jsonl", line=3, row=2)) == "a.jsonl:3"
+    assert str(Location(file="a.parquet", row=7)) == "a.parquet#row7"
+    assert str(Location(file="empty.jsonl", row=0)) == "empty.jsonl"
