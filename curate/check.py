@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from curate.check_columns import SeenKeys
 from curate.io.columnar import ColumnBatch
 from curate.io.parse import finding
 from curate.io.read import LoadedRow, read_items
@@ -126,9 +127,9 @@ class _Tally:
         self.warnings: Counter[str] = Counter()
         self.kept: list[Finding] = []
         self.lengths = _FieldLengths()
-        self.seen_ids: set[str] = set()
-        # InstructionRecords: a 128-bit hash of the normalized fields (the same for both paths); others: content_hash.
-        self.seen_content: set[int | str] = set()
+        self.seen_ids = SeenKeys()  # check_columns.id_key of each id
+        # InstructionRecords: the 128-bit key of the normalized fields (the same for both paths); others: content_hash.
+        self.seen_content = SeenKeys()
 
     def note(self, f: Finding) -> None:
         (self.errors if f.severity is Severity.error else self.warnings)[f.code] += 1
@@ -140,87 +141,61 @@ class _Tally:
         self.note(f)
 
     def _identity(self, where: Location, record_id: str | None, key: int | str, digest: Callable[[], str]) -> None:
-        if record_id is not None:
-            if record_id in self.seen_ids:
-                self.note(_warn("duplicate_id", where, f"id {record_id!r} was already used by an earlier row", "id"))
-            self.seen_ids.add(record_id)
-        if key in self.seen_content:
+        from curate.check_columns import id_key
+
+        if record_id is not None and not self.seen_ids.add(id_key(record_id)):
+            self.note(_warn("duplicate_id", where, f"id {record_id!r} was already used by an earlier row", "id"))
+        if not self.seen_content.add(key):
             self.note(_warn("exact_duplicate", where, f"same content as an earlier row (content hash {digest()})"))
-        self.seen_content.add(key)
 
     def add_rows(self, batch: list[LoadedRow]) -> None:
-        from curate.check_columns import instruction_keys
-
-        keys: list[int | str | None] = [None] * len(batch)
-        texts: list[tuple[int, tuple[str, str, str]]] = []
-        for i, item in enumerate(batch):
-            record = item.record
-            if not item.ok or record is None:
-                continue
-            if isinstance(record, InstructionRecord):
-                texts.append((i, (normalize_for_hash(record.instruction), normalize_for_hash(record.input), normalize_for_hash(record.output))))
-            else:
-                keys[i] = record.content_hash()
-        for (i, _), text_key in zip(texts, instruction_keys([t for _, t in texts]), strict=True):
-            keys[i] = text_key
-        valid_texts = []
-        for item, key in zip(batch, keys, strict=True):
+        for item in batch:
             self.rows += 1
             if item.shape:
                 self.shapes[item.shape] += 1
             for f in item.findings:
                 self.note(f)
             record = item.record
-            if not item.ok or record is None or key is None:
+            if not item.ok or record is None:
                 self.invalid += 1
                 continue
             self.valid += 1
             self.kinds[record.kind] += 1
-            valid_texts.append(fields_of(record))
             for f in row_warnings(item, self.options):
                 self.note(f)
-            self._identity(item.location, record.id, key, record.content_hash)
-        self.lengths.add_texts(valid_texts)
+            self._identity(item.location, record.id, _content_key(record), record.content_hash)
+        self.lengths.add_texts([fields_of(item.record) for item in batch if item.ok and item.record is not None])
 
     def add_columns(self, batch: ColumnBatch) -> None:
-        from curate.check_columns import INSTRUCTION_FIELDS, screen
+        """A scanned block: counts from its arrays; the exact per-row code for the few rows with something to say."""
+        from curate.check_columns import INSTRUCTION_FIELDS, as_pair, rows_to_look_at
 
+        scan = batch.scan
         n = len(batch)
         self.rows += n
         self.valid += n
         self.kinds["instruction"] += n
         self.shapes[batch.shape] += n
-        lengths, flagged, keys = screen(
-            batch.columns, self.options.long_record_chars, ascii_only=batch.ascii_only, may_have_controls=batch.may_have_controls
-        )
-        for f in INSTRUCTION_FIELDS:
-            self.lengths.add(f, lengths[f"chars_{f}"].to_numpy(), lengths[f"words_{f}"].to_numpy(), int(lengths[f"empty_{f}"].sum()))
-        ids = batch.columns["id"].to_list() if "id" in batch.columns.columns else None
-        repeated_id: set[int] = set()
-        repeated: set[int] = set()
-        seen = self.seen_content
-        for i, key in enumerate(keys):
-            if key in seen:
-                repeated.add(i)
-            else:
-                seen.add(key)
-        if ids is not None:
-            for i, record_id in enumerate(ids):
-                if record_id in self.seen_ids:
-                    repeated_id.add(i)
-                else:
-                    self.seen_ids.add(record_id)
-        # The few rows with something to say are replayed in order through the row path's own code.
-        for i in sorted({*flagged, *repeated, *repeated_id}):
-            values = batch.columns.row(i, named=True)
-            record = InstructionRecord(instruction=values["instruction"], input=values["input"], output=values["output"], id=values.get("id"))
-            where = Location(file=batch.file, line=batch.first_line + i, row=batch.first_row + i)
-            for warning in row_warnings(LoadedRow(where, None, None, record=record), self.options):
+        for t, name in enumerate(INSTRUCTION_FIELDS):
+            words = scan.words[:, t]
+            self.lengths.add(name, scan.chars[:, t], words, int(np.count_nonzero(words == 0)))
+        looked = {int(i): _valid_row(batch, int(i)) for i in rows_to_look_at(batch, self.options.long_record_chars)}
+        keys = scan.keys
+        if looked:  # a text that is not NFC keys differently once normalized: key the record as read
+            keys = keys.copy()
+            for i, row in looked.items():
+                keys[i] = as_pair(_content_key(row.record))  # type: ignore[arg-type]
+        repeated = set(self.seen_content.add_pairs(keys).tolist())
+        repeated_id = set(self.seen_ids.add_pairs(scan.ids).tolist()) if scan.ids is not None else set()
+        for i in sorted({*looked, *repeated, *repeated_id}):
+            row = looked[i] if i in looked else _valid_row(batch, i)
+            record = row.record
+            for warning in row_warnings(row, self.options):
                 self.note(warning)
             if i in repeated_id:
-                self.note(_warn("duplicate_id", where, f"id {record.id!r} was already used by an earlier row", "id"))
+                self.note(_warn("duplicate_id", row.location, f"id {record.id!r} was already used by an earlier row", "id"))
             if i in repeated:
-                self.note(_warn("exact_duplicate", where, f"same content as an earlier row (content hash {record.content_hash()})"))
+                self.note(_warn("exact_duplicate", row.location, f"same content as an earlier row (content hash {record.content_hash()})"))
 
     def report(self, paths: Sequence[str]) -> CheckReport:
         return CheckReport(
@@ -236,6 +211,22 @@ class _Tally:
             fields=self.lengths.stats(),
             findings=self.kept,
         )
+
+
+def _content_key(record: Any) -> int | str:
+    """What exact duplicates share: the scanner's key for instruction records, the content hash for others."""
+    from curate.check_columns import instruction_key
+
+    if isinstance(record, InstructionRecord):
+        return instruction_key(normalize_for_hash(record.instruction), normalize_for_hash(record.input), normalize_for_hash(record.output))
+    return str(record.content_hash())
+
+
+def _valid_row(batch: ColumnBatch, i: int) -> Any:
+    row = batch.row(i)
+    if not row.ok or not isinstance(row.record, InstructionRecord):  # the scanner vouched for every row of the block
+        raise RuntimeError(f"{batch.file}:{batch.first_line + i}: the scanner and the exact reader disagree about this line")
+    return row
 
 
 def check_rows(paths: Sequence[str], items: Iterable[LoadedRow | Finding | ColumnBatch], options: CheckOptions) -> CheckReport:

@@ -38,5 +38,5 @@ class CheckOptions(BaseModel):
     max_findings: int = Field(default=10_000, ge=0, description="How many findings to keep in the report (all are counted).")
     columnar: bool = Field(
         default=True,
-        description="Read blocks of flat JSONL rows with polars (same report, several times faster); off reads every line alone.",
+        description="Scan blocks of flat JSONL rows in C (same report, several times faster); off reads every line alone.",
     )

@@ -190,3 +190,18 @@ def test_nfc_of_newline_joined_fields_answers_for_each_field() -> None:
         parts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))) for _ in range(3)]
         joined = unicodedata.is_normalized("NFC", "\n".join(parts))
         assert joined == all(unicodedata.is_normalized("NFC", p) for p in parts), parts
+
+
+def test_without_the_compiled_scanner_every_line_is_read_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from curate import check_columns
+
+    path = tmp_path / "a.jsonl"
+    rows = [{**ALPACA, "output": f"Blue {i % 40}.", "id": f"r{i % 70}"} for i in range(300)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    built = check_paths([str(path)], CheckOptions())
+    monkeypatch.setattr(columnar, "_scan", None)
+    monkeypatch.setattr(check_columns, "scanner", None)
+    assert not any(isinstance(i, ColumnBatch) for i in read_items([str(path)]))
+    assert check_paths([str(path)], CheckOptions()) == built
+    assert built.warnings_by_code == {"exact_duplicate": 260, "duplicate_id": 230}
+

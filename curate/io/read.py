@@ -92,7 +92,7 @@ def _read_source(path: str, opts: ReadOptions, *, columnar: bool = False) -> Ite
             fmt = files.sniff_format(stream)
         if not head:
             pass  # nothing decompressed or an empty file: the error below or empty_file says so
-        elif fmt == "jsonl" and columnar:
+        elif fmt == "jsonl" and columnar and _scanner_built():
             from curate.io.columnar import read_jsonl_columnar
 
             yield from read_jsonl_columnar(path, stream, opts, lambda s, line, before: _read_jsonl(path, s, opts, line, before))
@@ -109,6 +109,12 @@ def _read_source(path: str, opts: ReadOptions, *, columnar: bool = False) -> Ite
             yield finding(code, file_loc, f"{decompressed.error}; the rows before this point were read")
     finally:
         stream.close()
+
+
+def _scanner_built() -> bool:
+    from curate.io.columnar import available
+
+    return available()
 
 
 def _read_jsonl(path: str, stream: IO[bytes], opts: ReadOptions, first_line: int = 1, rows_before: int = 0) -> Iterator[LoadedRow]:
