@@ -51,6 +51,21 @@ def test_counts_keys_and_flags_match_python(instruction: str, inp: str, output: 
         assert flags & columnar.FLAG_PLACEHOLDER
 
 
+# Long runs of plain ASCII (the scanner's eight-bytes-at-a-time path) broken by spaces of every length and position.
+prose = st.lists(st.sampled_from(["word", "a", "Bb", "xyz12", " ", " ", "  ", "   ", ".", "\n", "é", "\t "]), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(prose, prose, prose)
+def test_long_plain_text_counts_and_keys_match_python(instruction: str, inp: str, output: str) -> None:
+    scan = scan_one({"instruction": instruction, "input": inp, "output": output}, ascii=False)
+    fields = (instruction, inp, output)
+    assert scan.chars[0].tolist() == [len(t) for t in fields]
+    assert scan.words[0].tolist() == [len(t.split()) for t in fields]
+    assert as_pair(instruction_key(*(normalize_for_hash(t) for t in fields))) == tuple(scan.keys[0].tolist())
+    assert scanner.hash_fields(*fields) == instruction_key(*(normalize_for_hash(t) for t in fields))
+
+
 def test_whitespace_and_escapes_do_not_change_the_key() -> None:
     a = scan_one({"instruction": "Name  a\tcolour.\n", "input": "", "output": " Blue.\u3000"}, ascii=True)
     b = scan_one({"instruction": "Name a colour.", "input": "", "output": "Blue."}, ascii=False)

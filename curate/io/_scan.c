@@ -161,10 +161,24 @@ static void field_cp(Field *f, uint32_t cp, const uint8_t *bytes, int n) {
     f->len += n;
 }
 
+/* Eight bytes at a time (SWAR): 0x80 in each byte of a mask marks the bytes a test holds for. */
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+static inline uint64_t any_below(uint64_t x, uint8_t n) { return (x - ONES * n) & ~x & HIGH; } /* exact for n <= 0x80 */
+static inline uint64_t any_equal(uint64_t x, uint8_t c) { return any_below(x ^ (ONES * c), 1); }
+
+/* Whether any of the eight bytes is C_OTHER: a control, DEL, non-ASCII, quote or backslash. */
+static inline int any_other(uint64_t x) {
+    return (any_below(x, 0x20) | (x & HIGH) | any_equal(x, 0x7F) | any_equal(x, '"') | any_equal(x, '\\')) != 0;
+}
+
 /* The hot loop: a run of printable ASCII. Returns where the run stops. */
 static inline const uint8_t *field_run(Field *f, const uint8_t *p, const uint8_t *end) {
     const uint8_t *start = p;
     if (!is_text(f)) {
+        uint64_t x;
+        while (end - p >= 8 && (memcpy(&x, p, 8), !any_other(x))) p += 8;
         while (p < end && ascii_class[*p] != C_OTHER) p++;
         if (f->role == ROLE_ID) {
             memcpy(f->out + f->len, start, (size_t)(p - start));
@@ -176,20 +190,41 @@ static inline const uint8_t *field_run(Field *f, const uint8_t *p, const uint8_t
     uint8_t *w = f->out + f->len;
     int in_word = f->in_word, pending = f->pending_space;
     int64_t words = f->words;
-    /* Branch-free per byte (a word boundary every few bytes defeats branch prediction); the scratch has a spare
-       byte, so the writes that do not advance w stay inside it. */
-    for (; p < end; p++) {
-        uint8_t c = *p, k = ascii_class[c];
-        if (k == C_OTHER) break;
-        int word = k == C_WORD, start = word & !in_word;
-        words += start;
-        *w = ' ';
-        w += start & pending;
-        *w = c;
-        w += word;
-        pending = (pending | in_word) & !word;
-        in_word = word;
+    for (;;) {
+        /* Eight word characters and single spaces inside the text are already normalized: copied as they are. */
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            if (any_other(x)) break;
+            uint64_t space = ~((x | HIGH) - ONES * 0x21) & HIGH; /* exact: every byte is 0x20..0x7E here */
+            if ((space & (space << 8)) || (!in_word && (space & 0x80))) break; /* a run of spaces, or one to trim */
+            words += __builtin_popcountll(~space & HIGH & ((space << 8) | (in_word ? 0 : 0x80)));
+            if (pending) *w++ = ' '; /* the space deferred before this word */
+            int ends_in_space = (int)(space >> 63);
+            memcpy(w, p, 8);
+            w += 8 - ends_in_space; /* a final space waits: the text may end, or more spaces follow */
+            pending = ends_in_space;
+            in_word = !ends_in_space;
+            p += 8;
+        }
+        /* Byte by byte, branch-free (a word boundary every few bytes defeats branch prediction), for up to eight
+           bytes; the scratch has a spare byte, so writes that do not advance w stay inside it. */
+        const uint8_t *stop = end - p > 8 ? p + 8 : end;
+        for (; p < stop; p++) {
+            uint8_t c = *p, k = ascii_class[c];
+            if (k == C_OTHER) goto done;
+            int word = k == C_WORD, begins = word & !in_word;
+            words += begins;
+            *w = ' ';
+            w += begins & pending;
+            *w = c;
+            w += word;
+            pending = (pending | in_word) & !word;
+            in_word = word;
+        }
+        if (p >= end) break;
     }
+done:
     f->len = w - f->out;
     f->in_word = in_word;
     f->pending_space = pending;
@@ -611,6 +646,8 @@ static PyObject *nfc_unsafe_py(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(is_nfc_unsafe((uint32_t)cp));
 }
 
+#define PREFETCH_AHEAD 16
+
 /* ---- KeySet: a set of 128-bit keys, 16 bytes a key (a Python set of ints takes about 100) ---- */
 
 typedef struct {
@@ -618,7 +655,14 @@ typedef struct {
     Key *slots; /* open addressing, linear probing; {0, 0} marks an empty slot */
     Py_ssize_t capacity, used;
     int has_zero; /* the key {0, 0} itself */
+    int busy;     /* add_pairs is running without the GIL */
 } KeySet;
+
+static int keyset_free(KeySet *set) {
+    if (!set->busy) return 1;
+    PyErr_SetString(PyExc_RuntimeError, "KeySet is being changed by another thread");
+    return 0;
+}
 
 static int keyset_grow(KeySet *set) {
     Py_ssize_t capacity = set->capacity ? set->capacity * 2 : 1024;
@@ -662,7 +706,7 @@ static void keyset_dealloc(KeySet *set) {
 
 static PyObject *keyset_add_py(KeySet *set, PyObject *value) {
     Key k;
-    if (!int_to_key(value, &k)) return NULL;
+    if (!keyset_free(set) || !int_to_key(value, &k)) return NULL;
     int added = keyset_add(set, k);
     if (added < 0) return PyErr_NoMemory();
     return PyBool_FromLong(added);
@@ -670,7 +714,7 @@ static PyObject *keyset_add_py(KeySet *set, PyObject *value) {
 
 static PyObject *keyset_add_pairs(KeySet *set, PyObject *arg) {
     Py_buffer pairs;
-    if (!PyArg_Parse(arg, "y*", &pairs)) return NULL;
+    if (!keyset_free(set) || !PyArg_Parse(arg, "y*", &pairs)) return NULL;
     Py_ssize_t n = pairs.len / 16;
     PyObject *seen = PyBytes_FromStringAndSize(NULL, n);
     if (seen == NULL) {
@@ -680,7 +724,11 @@ static PyObject *keyset_add_pairs(KeySet *set, PyObject *arg) {
     uint8_t *mask = (uint8_t *)PyBytes_AS_STRING(seen);
     const uint64_t *words = pairs.buf;
     int failed = 0;
+    set->busy = 1; /* the GIL is released below: another thread's add() must not touch the table meanwhile */
+    Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n && set->capacity) /* a table larger than the cache: fetch the slot early */
+            __builtin_prefetch(&set->slots[words[2 * (i + PREFETCH_AHEAD)] & (uint64_t)(set->capacity - 1)]);
         Key k = {words[2 * i], words[2 * i + 1]};
         int added = keyset_add(set, k);
         if (added < 0) {
@@ -689,6 +737,8 @@ static PyObject *keyset_add_pairs(KeySet *set, PyObject *arg) {
         }
         mask[i] = (uint8_t)!added;
     }
+    Py_END_ALLOW_THREADS
+    set->busy = 0;
     PyBuffer_Release(&pairs);
     if (failed) {
         Py_DECREF(seen);
