@@ -62,7 +62,24 @@ print("RESULT " + json.dumps({"model": model, "mode": mode, "dtype": card.dtype,
 PY
 }
 
-RESULTS=()
+table() {  # header | row JSON -> the table's lines, printed as each row finishes (a run cut short keeps its rows)
+  "$PY" - "$@" <<'PY'
+import json, os, sys
+env = os.environ
+if sys.argv[1] == "header":
+    print(f"\nLoRA SFT, {env['STEPS']} steps, batch {env['BATCH']}, max_length {env['MAX_LENGTH']}")
+    data = env["GPU_BENCH_DATA"]
+    print(f"data: {data}" if os.path.isfile(data) else f"data: synthetic rows ({data} not found)")
+    if env.get("RANDOM_WEIGHTS") == "1":
+        print("weights: random, with each model's real architecture and tokenizer; tokens/s and peak memory depend only on those, loss does not")
+    print(f"{'model':<40} {'mode':<6} {'dtype':<9} {'tokens/s':>10} {'peak GiB':>9} {'train s':>8}")
+else:
+    r = json.loads(sys.argv[2])
+    print(f"{r['model']:<40} {r['mode']:<6} {r['dtype']:<9} {r['tokens_per_s'] or 0:>10,.0f} {r['peak_gib']:>9.2f} {r['seconds']:>8.1f}")
+PY
+}
+
+table header
 for m in "${MODELS[@]}"; do
   for mode in lora qlora; do
     if [ "$mode" = qlora ] && [ "${GPU_BENCH_ON_CPU:-}" = 1 ]; then
@@ -79,23 +96,6 @@ for m in "${MODELS[@]}"; do
       tail -n 20 /tmp/curatekit-gpu-bench.err >&2
       continue
     fi
-    RESULTS+=("${line#RESULT }")
+    table row "${line#RESULT }"
   done
 done
-
-RESULTS_FILE=$(mktemp)
-printf '%s\n' "${RESULTS[@]}" > "$RESULTS_FILE"
-"$PY" - "$RESULTS_FILE" <<'PY'
-import json, os, sys
-rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-env = os.environ
-print(f"\nLoRA SFT, {env['STEPS']} steps, batch {env['BATCH']}, max_length {env['MAX_LENGTH']}")
-data = env["GPU_BENCH_DATA"]
-print(f"data: {data}" if os.path.isfile(data) else f"data: synthetic rows ({data} not found)")
-if env.get("RANDOM_WEIGHTS") == "1":
-    print("weights: random, with each model's real architecture and tokenizer; tokens/s and peak memory depend only on those, loss does not")
-print(f"{'model':<40} {'mode':<6} {'dtype':<9} {'tokens/s':>10} {'peak GiB':>9} {'train s':>8}")
-for r in rows:
-    print(f"{r['model']:<40} {r['mode']:<6} {r['dtype']:<9} {r['tokens_per_s'] or 0:>10,.0f} {r['peak_gib']:>9.2f} {r['seconds']:>8.1f}")
-PY
-rm -f "$RESULTS_FILE"
