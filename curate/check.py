@@ -179,7 +179,7 @@ class _Tally:
         for t, name in enumerate(INSTRUCTION_FIELDS):
             words = scan.words[:, t]
             self.lengths.add(name, scan.chars[:, t], words, int(np.count_nonzero(words == 0)))
-        looked = {int(i): _valid_row(batch, int(i)) for i in rows_to_look_at(batch, self.options.long_record_chars)}
+        looked = {i: _valid_row(batch, i) for i in rows_to_look_at(batch, self.options.long_record_chars)}
         keys = scan.keys
         if looked:  # a text that is not NFC keys differently once normalized: key the record as read
             keys = keys.copy()
@@ -188,6 +188,11 @@ class _Tally:
         repeated = set(self.seen_content.add_pairs(keys).tolist())
         repeated_id = set(self.seen_ids.add_pairs(scan.ids).tolist()) if scan.ids is not None else set()
         for i in sorted({*looked, *repeated, *repeated_id}):
+            if i not in looked and len(self.kept) >= self.options.max_findings:  # only counted now: no need to read it
+                for code, found in (("duplicate_id", repeated_id), ("exact_duplicate", repeated)):
+                    if i in found:
+                        self.warnings[code] += 1
+                continue
             row = looked[i] if i in looked else _valid_row(batch, i)
             record = row.record
             for warning in row_warnings(row, self.options):

@@ -9,6 +9,7 @@ is ever used in a run, since the fast path then never runs).
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -61,10 +62,17 @@ def as_pair(key: int) -> tuple[int, int]:
     return key >> 64, key & 0xFFFF_FFFF_FFFF_FFFF
 
 
-def rows_to_look_at(batch: ColumnBatch, long_record_chars: int) -> np.ndarray:
-    """Rows that may carry a warning: the exact per-row code then decides, so both paths report the same."""
+def rows_to_look_at(batch: ColumnBatch, long_record_chars: int) -> list[int]:
+    """Rows that may carry a warning: the exact per-row code then decides, so both paths report the same.
+
+    A row flagged only for a code point that may break NFC (every row of Thai or vocalized Arabic text) is decoded
+    and asked first: if its texts are NFC after all, nothing more is needed.
+    """
     scan = batch.scan
-    mask = (scan.flags & (FLAG_CONTROL | FLAG_NFC | FLAG_PLACEHOLDER)) != 0
-    mask |= scan.words[:, 2] == 0  # empty output
-    mask |= scan.chars.sum(axis=1, dtype=np.int64) > long_record_chars
-    return np.flatnonzero(mask)
+    must = (scan.flags & (FLAG_CONTROL | FLAG_PLACEHOLDER)) != 0
+    must |= scan.words[:, 2] == 0  # empty output
+    must |= scan.chars.sum(axis=1, dtype=np.int64) > long_record_chars
+    maybe_nfc = ((scan.flags & FLAG_NFC) != 0) & ~must
+    rows = set(np.flatnonzero(must).tolist())
+    rows.update(i for i in np.flatnonzero(maybe_nfc).tolist() if not all(unicodedata.is_normalized("NFC", t) for t in batch.texts(i)))
+    return sorted(rows)

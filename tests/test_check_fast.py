@@ -205,3 +205,18 @@ def test_without_the_compiled_scanner_every_line_is_read_exactly(tmp_path: Path,
     assert check_paths([str(path)], CheckOptions()) == built
     assert built.warnings_by_code == {"exact_duplicate": 260, "duplicate_id": 230}
 
+
+@pytest.mark.parametrize("max_findings", [0, 5, 10_000])
+def test_findings_past_the_cap_are_counted_alike(tmp_path: Path, max_findings: int) -> None:
+    # Once the report holds max_findings, the fast path counts duplicates without reading their rows again.
+    path = tmp_path / "dups.jsonl"
+    rows = [{**ALPACA, "output": f"Blue {i % 7}." if i % 3 else "", "id": f"r{i % 11}"} for i in range(600)]
+    rows += [{**ALPACA, "instruction": "Name a colour in Thai.", "output": "สีน้ำเงิน"}] * 5
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    options = {"max_findings": max_findings}
+    fast = check_paths([str(path)], CheckOptions(columnar=True, **options))  # type: ignore[arg-type]
+    slow = check_paths([str(path)], CheckOptions(columnar=False, **options))  # type: ignore[arg-type]
+    assert fast == slow
+    assert fast.warnings_by_code == {"exact_duplicate": 596, "duplicate_id": 589, "empty_output": 200}
+    assert len(fast.findings) == min(max_findings, 1385)
+

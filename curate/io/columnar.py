@@ -62,6 +62,7 @@ class Scan:
     """What the scanner says about each row of a block (row i is the block's i-th line)."""
 
     shape: str
+    text_keys: tuple[str | None, str | None, str | None]  # the keys holding instruction, input, output (None: "")
     offsets: np.ndarray  # int64[n]: where each line starts in the block
     chars: np.ndarray  # int32[n, 3]: instruction, input, output
     words: np.ndarray  # int32[n, 3]
@@ -88,12 +89,21 @@ class ColumnBatch:
     def shape(self) -> str:
         return self.scan.shape
 
-    def row(self, i: int) -> Any:
-        """Row i as the exact reader gives it (a LoadedRow), for the few rows that need a closer look."""
+    def line(self, i: int) -> bytes:
         offsets = self.scan.offsets
         end = int(offsets[i + 1]) if i + 1 < len(offsets) else len(self.block)
-        line = self.block[int(offsets[i]) : end]
-        return next(iter(self.exact(io.BytesIO(line), self.first_line + i, self.first_row + i - 1)))
+        return self.block[int(offsets[i]) : end]
+
+    def row(self, i: int) -> Any:
+        """Row i as the exact reader gives it (a LoadedRow), for the few rows that need a closer look."""
+        return next(iter(self.exact(io.BytesIO(self.line(i)), self.first_line + i, self.first_row + i - 1)))
+
+    def texts(self, i: int) -> tuple[str, str, str]:
+        """Row i's instruction, input and output, decoded (cheaper than row(i) when that is all a check needs)."""
+        import orjson
+
+        values = orjson.loads(self.line(i))
+        return tuple(values[k] if k is not None else "" for k in self.scan.text_keys)  # type: ignore[return-value]
 
 
 def _instruction_columns(shape: str, keys: set[str]) -> tuple[str, str | None, str] | None:
@@ -110,6 +120,11 @@ def _instruction_columns(shape: str, keys: set[str]) -> tuple[str, str | None, s
 
 def roles_of(head: dict[str, Any], mapping: dict[str, str]) -> tuple[str, bytes] | None:
     """(shape, one role byte per key of the head line) when such rows are InstructionRecords, else None."""
+    found = _roles(head, mapping)
+    return None if found is None else (found[0], found[1])
+
+
+def _roles(head: dict[str, Any], mapping: dict[str, str]) -> tuple[str, bytes, tuple[str | None, ...]] | None:
     mapped = apply_mapping(head, mapping)
     if "kind" in mapped:
         return None  # canonical rows: their shape depends on the value of `kind`, not only on the keys
@@ -128,7 +143,8 @@ def roles_of(head: dict[str, Any], mapping: dict[str, str]) -> tuple[str, bytes]
     for role, name in named.items():
         if name is not None:
             roles[keys.index(source_of[name])] = ROLES[role]
-    return detected[0], bytes(roles)
+    text_keys = tuple(source_of[named[f]] if named[f] is not None else None for f in TEXT_FIELDS)  # type: ignore[index]
+    return detected[0], bytes(roles), text_keys
 
 
 def scan_block(block: bytes, first_line: int, opts: ReadOptions) -> Scan | None:
@@ -143,10 +159,10 @@ def scan_block(block: bytes, first_line: int, opts: ReadOptions) -> Scan | None:
         return None
     if not isinstance(head, dict) or not head or len(head) > 32 or not all(type(v) is str for v in head.values()):
         return None
-    found = roles_of(head, opts.mapping)
+    found = _roles(head, opts.mapping)
     if found is None:
         return None
-    shape, roles = found
+    shape, roles, text_keys = found
     out = _scan.scan_block(block, roles, opts.max_line_bytes, opts.max_field_chars, _PLACEHOLDERS)
     if out is None:
         return None
@@ -154,6 +170,7 @@ def scan_block(block: bytes, first_line: int, opts: ReadOptions) -> Scan | None:
     n = len(flags)
     return Scan(
         shape=shape,
+        text_keys=text_keys,  # type: ignore[arg-type]
         offsets=np.frombuffer(offsets, dtype=np.int64),
         chars=np.frombuffer(chars, dtype=np.int32).reshape(n, 3),
         words=np.frombuffer(words, dtype=np.int32).reshape(n, 3),
