@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo demo-ci test test-all check lint fuzz bench clean-venv
 
-$(STAMP): pyproject.toml setup.py curate/io/_scan.c curate/io/_nfc_ranges.h Makefile
+$(STAMP): pyproject.toml setup.py $(wildcard curate/io/_scan*.[ch]) curate/io/_nfc_ranges.h Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first and pinned: 2.13.0 is the CPU build on this machine's disk (an unpinned torch pulls several GB of CUDA).

@@ -6,4 +6,6 @@ Optional: without a C compiler the install goes on, and check reads every line w
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("curate.io._scan", ["curate/io/_scan.c"], depends=["curate/io/_nfc_ranges.h"], optional=True)])
+HEADERS = ["curate/io/_scan_text.h", "curate/io/_scan_keyset.h", "curate/io/_nfc_ranges.h"]
+
+setup(ext_modules=[Extension("curate.io._scan", ["curate/io/_scan.c"], depends=HEADERS, optional=True)])
