@@ -47,3 +47,14 @@ def test_atomic_write_sweeps_temp_files_of_killed_writers(tmp_path: Path) -> Non
     assert alive.exists() and unrelated.exists()
     assert (tmp_path / "out.jsonl").read_text() == '{"a":1}\n'
     assert [p.name for p in tmp_path.glob(".out.jsonl.*.tmp")] == [alive.name]
+
+
+def test_a_kind_that_is_not_a_string_is_no_canonical_row(tmp_path: Path) -> None:
+    # Found by tests/test_format_property.py in a fresh clone: {"kind": [], ...} crashed shape detection with
+    # "unhashable type: 'list'" (a traceback from `curate check`). A kind that is not a known string is data, not
+    # the canonical shape's tag: the row is read by its other keys and the value kept in meta.
+    path = tmp_path / "kind.jsonl"
+    path.write_text('{"kind": [], "instruction": "a", "output": "b"}\n{"kind": {"x": 1}, "question": "q", "answer": "a"}\n')
+    rows = [r for r in read_rows([str(path)]) if isinstance(r, LoadedRow)]
+    assert [(r.ok, r.shape) for r in rows] == [(True, "alpaca"), (True, "question_answer")]
+    assert rows[0].record is not None and rows[0].record.meta == {"kind": []}

@@ -266,7 +266,7 @@ SHAPES: list[tuple[str, tuple[str, ...], Mapper]] = [
 def detect_shape(data: dict[str, Any]) -> tuple[str, Mapper] | None:
     for name, keys, mapper in SHAPES:
         if all(k in data for k in keys):
-            if name == "canonical" and data["kind"] not in RECORD_MODELS:
+            if name == "canonical" and not (isinstance(data["kind"], str) and data["kind"] in RECORD_MODELS):
                 continue
             return name, mapper
     return None
