@@ -47,12 +47,7 @@ class RemoveInvisible(Normalizer):
     candidates = r"\\u00[01][0-9a-fA-F]|\\[bf]|[\x7f-\x{9f}\x{200b}\x{2060}\x{feff}\x{ad}\x{180e}]"
 
     def fix(self, text: str) -> str:
-        out = INVISIBLE.sub("", CONTROL_CHARS.sub("", text))
-        # A removed character may have stood between a letter and its combining mark ("A\x1f\u0300"): text that
-        # was NFC stays NFC, so a second run of unicode_nfc finds nothing to do.
-        if out != text and not out.isascii() and unicodedata.is_normalized("NFC", text) and not unicodedata.is_normalized("NFC", out):
-            out = unicodedata.normalize("NFC", out)
-        return out
+        return INVISIBLE.sub("", CONTROL_CHARS.sub("", text))
 
 
 _FENCE = re.compile(r"(```.*?(?:```|\Z))", re.S)

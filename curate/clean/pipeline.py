@@ -94,17 +94,19 @@ SPILLED_COLUMNS = [c for c in FRAME_COLUMNS if c != "source"] + ["src_off", "src
 def run_batch(steps: list[Step], batch: pl.DataFrame, ledger: Ledger, stats: dict[str, StepStats]) -> pl.DataFrame:
     """Normalizers and filters over one batch; returns the surviving rows with the columns dedup needs."""
     has_views = False
-    for step in steps:
-        if isinstance(step, DedupStep):
+    normalizers: list[Normalizer] = []
+    for step in [*steps, None]:
+        if isinstance(step, Normalizer):
+            normalizers.append(step)
+            continue
+        if normalizers:  # a run of consecutive normalizers ends here
+            batch = normalize(normalizers, batch, stats)
+            normalizers = []
+            has_views = False
+        if step is None or isinstance(step, DedupStep):
             continue
         st = stats[step.name]
         st.input += len(batch)
-        if isinstance(step, Normalizer):
-            batch, modified = step.run(batch)
-            st.modified += modified
-            st.kept += len(batch)
-            has_views = False
-            continue
         if not has_views:
             batch = add_views(batch)
             has_views = True
@@ -114,6 +116,35 @@ def run_batch(steps: list[Step], batch: pl.DataFrame, ledger: Ledger, stats: dic
         batch = add_views(batch)
     out_len = pl.coalesce(pl.col("output"), pl.col("response")).str.len_chars().fill_null(0).alias("out_len")
     return batch.with_columns(out_len).select(FRAME_COLUMNS)
+
+
+MAX_NORMALIZER_PASSES = 4
+
+
+def normalize(run: list[Normalizer], batch: pl.DataFrame, stats: dict[str, StepStats]) -> pl.DataFrame:
+    """Consecutive normalizers, run again over the rows they changed until nothing changes (at most
+    MAX_NORMALIZER_PASSES): one step can leave work for an earlier one (dropping a control character can leave
+    mojibake such as "Â¡" behind for fix_mojibake), and a second `curate clean` must find nothing to do."""
+    for step in run:
+        stats[step.name].input += len(batch)
+        stats[step.name].kept += len(batch)
+    rows: np.ndarray | None = None  # which rows of the batch `part` holds; None: all of them (the first pass)
+    part = batch
+    for _ in range(MAX_NORMALIZER_PASSES):
+        before = part["record"]
+        for step in run:  # a normalizer rewrites the `record` column only
+            part, modified = step.run(part)
+            stats[step.name].modified += modified
+        moved = (part["record"] != before).fill_null(True).to_numpy()
+        if rows is None:
+            batch, rows = part, np.arange(len(part))
+        else:
+            batch = batch.with_columns(batch["record"].scatter(rows, part["record"]))
+        if not moved.any():
+            break
+        rows = rows[moved]
+        part = batch[rows.tolist()]
+    return batch
 
 
 def _apply_filter(step: Filter, batch: pl.DataFrame, ledger: Ledger, st: StepStats) -> pl.DataFrame:
