@@ -7,19 +7,19 @@ end in the same tally, in file order, so the report does not depend on which pat
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from curate.check_columns import SeenKeys
-from curate.io.columnar import ColumnBatch
+from curate.check_columns import SeenKeys, as_pair, id_key, instruction_key, rows_to_look_at
+from curate.io.columnar import TEXT_FIELDS, ColumnBatch
 from curate.io.parse import finding
 from curate.io.read import LoadedRow, read_items
 from curate.text import PLACEHOLDER_INPUTS, fields_of, has_control_chars, input_of, is_nfc, is_placeholder, output_of
 from schemas.findings import Finding, Location, Severity
 from schemas.options import CheckOptions
-from schemas.records import InstructionRecord, normalize_for_hash
+from schemas.records import InstructionRecord, Record, normalize_for_hash
 from schemas.reports import CheckReport, FieldStats
 
 WARNING_HINTS = {
@@ -140,13 +140,16 @@ class _Tally:
         self.file_errors += 1
         self.note(f)
 
-    def _identity(self, where: Location, record_id: str | None, key: int | str, digest: Callable[[], str]) -> None:
-        from curate.check_columns import id_key
+    def _identity(self, where: Location, record: Record) -> None:
+        repeated_id = record.id is not None and not self.seen_ids.add(id_key(record.id))
+        repeated = not self.seen_content.add(_content_key(record))
+        self._duplicates(where, record, repeated_id=repeated_id, repeated=repeated)
 
-        if record_id is not None and not self.seen_ids.add(id_key(record_id)):
-            self.note(_warn("duplicate_id", where, f"id {record_id!r} was already used by an earlier row", "id"))
-        if not self.seen_content.add(key):
-            self.note(_warn("exact_duplicate", where, f"same content as an earlier row (content hash {digest()})"))
+    def _duplicates(self, where: Location, record: Record, *, repeated_id: bool, repeated: bool) -> None:
+        if repeated_id:
+            self.note(_warn("duplicate_id", where, f"id {record.id!r} was already used by an earlier row", "id"))
+        if repeated:
+            self.note(_warn("exact_duplicate", where, f"same content as an earlier row (content hash {record.content_hash()})"))
 
     def add_rows(self, batch: list[LoadedRow]) -> None:
         for item in batch:
@@ -163,20 +166,18 @@ class _Tally:
             self.kinds[record.kind] += 1
             for f in row_warnings(item, self.options):
                 self.note(f)
-            self._identity(item.location, record.id, _content_key(record), record.content_hash)
+            self._identity(item.location, record)
         self.lengths.add_texts([fields_of(item.record) for item in batch if item.ok and item.record is not None])
 
     def add_columns(self, batch: ColumnBatch) -> None:
         """A scanned block: counts from its arrays; the exact per-row code for the few rows with something to say."""
-        from curate.check_columns import INSTRUCTION_FIELDS, as_pair, rows_to_look_at
-
         scan = batch.scan
         n = len(batch)
         self.rows += n
         self.valid += n
         self.kinds["instruction"] += n
         self.shapes[batch.shape] += n
-        for t, name in enumerate(INSTRUCTION_FIELDS):
+        for t, name in enumerate(TEXT_FIELDS):
             words = scan.words[:, t]
             self.lengths.add(name, scan.chars[:, t], words, int(np.count_nonzero(words == 0)))
         looked = {i: _valid_row(batch, i) for i in rows_to_look_at(batch, self.options.long_record_chars)}
@@ -194,13 +195,9 @@ class _Tally:
                         self.warnings[code] += 1
                 continue
             row = looked[i] if i in looked else _valid_row(batch, i)
-            record = row.record
             for warning in row_warnings(row, self.options):
                 self.note(warning)
-            if i in repeated_id:
-                self.note(_warn("duplicate_id", row.location, f"id {record.id!r} was already used by an earlier row", "id"))
-            if i in repeated:
-                self.note(_warn("exact_duplicate", row.location, f"same content as an earlier row (content hash {record.content_hash()})"))
+            self._duplicates(row.location, row.record, repeated_id=i in repeated_id, repeated=i in repeated)
 
     def report(self, paths: Sequence[str]) -> CheckReport:
         return CheckReport(
@@ -220,8 +217,6 @@ class _Tally:
 
 def _content_key(record: Any) -> int | str:
     """What exact duplicates share: the scanner's key for instruction records, the content hash for others."""
-    from curate.check_columns import instruction_key
-
     if isinstance(record, InstructionRecord):
         return instruction_key(normalize_for_hash(record.instruction), normalize_for_hash(record.input), normalize_for_hash(record.output))
     return str(record.content_hash())
@@ -230,7 +225,10 @@ def _content_key(record: Any) -> int | str:
 def _valid_row(batch: ColumnBatch, i: int) -> Any:
     row = batch.row(i)
     if not row.ok or not isinstance(row.record, InstructionRecord):  # the scanner vouched for every row of the block
-        raise RuntimeError(f"{batch.file}:{batch.first_line + i}: the scanner and the exact reader disagree about this line")
+        raise RuntimeError(
+            f"{batch.file}:{batch.first_line + i}: curatekit bug: the fast JSONL scanner accepted a line the exact reader "
+            "rejects; please report it with this line. CheckOptions(columnar=False) reads every line exactly."
+        )
     return row
 
 

@@ -2,22 +2,20 @@
 
 Both paths key a row the same way, so one set finds exact duplicates and repeated ids across them:
 the exact-duplicate key is the scanner's 128-bit hash of the normalized (instruction, input, output), and an id's
-key the hash of its text. Without the compiled scanner, blake2b of the same text stands in (only one kind of key
-is ever used in a run, since the fast path then never runs).
+key the hash of its text. Without the compiled scanner, blake2b of the texts and the id itself stand in (only one
+kind of key is ever used in a run, since the fast path then never runs).
 """
 
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from typing import Any
 
 import numpy as np
 
 from curate.io.columnar import FLAG_CONTROL, FLAG_NFC, FLAG_PLACEHOLDER, ColumnBatch
 from curate.io.columnar import _scan as scanner
-
-INSTRUCTION_FIELDS = ("instruction", "input", "output")
+from curate.text import is_nfc
 
 # Every character str.isspace() accepts except the space itself; tests/test_check_fast.py proves the list complete.
 # Python's re `\s` (used by normalize_for_hash), str.split() and the C scanner all use this set.
@@ -74,5 +72,5 @@ def rows_to_look_at(batch: ColumnBatch, long_record_chars: int) -> list[int]:
     must |= scan.chars.sum(axis=1, dtype=np.int64) > long_record_chars
     maybe_nfc = ((scan.flags & FLAG_NFC) != 0) & ~must
     rows = set(np.flatnonzero(must).tolist())
-    rows.update(i for i in np.flatnonzero(maybe_nfc).tolist() if not all(unicodedata.is_normalized("NFC", t) for t in batch.texts(i)))
+    rows.update(i for i in np.flatnonzero(maybe_nfc).tolist() if not all(is_nfc(t) for t in batch.texts(i)))
     return sorted(rows)

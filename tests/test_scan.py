@@ -21,7 +21,7 @@ scanner = pytest.importorskip("curate.io._scan", reason="the C scanner was not b
 
 ALPACA_ROLES = bytes([1, 2, 3])
 # Characters chosen to hit every branch: whitespace of every kind, escapes, controls, NFC-unsafe marks, astral.
-ALPHABET = [*"ab Z.\"\\/", *OTHER_WHITESPACE, "\x00", "\x07", "\x08", "\x7f", "\x85", "\x9f", "é", "e\u0301", "\u212b", "\u1161", "日", "😀", "\u2019"]
+ALPHABET = [*"ab Z.\"\\/", "N/A", "-", "<noinput>", *OTHER_WHITESPACE, "\x00", "\x07", "\x08", "\x7f", "\x85", "\x9f", "é", "e\u0301", "\u212b", "\u1161", "日", "😀", "\u2019"]
 texts = st.lists(st.sampled_from(ALPHABET), max_size=12).map("".join)
 
 
@@ -29,7 +29,7 @@ def scan_one(row: dict[str, str], *, ascii: bool, roles: bytes = ALPACA_ROLES) -
     line = (json.dumps(row, ensure_ascii=ascii) + "\n").encode("utf-8")
     found = columnar.roles_of(row, {})
     assert found is not None and found[1] == roles
-    out = columnar.scan_block(line, 2, ReadOptions())
+    out = columnar.scan_block(line, ReadOptions())
     assert out is not None, line
     return out
 
@@ -106,25 +106,27 @@ def test_ordinary_short_inputs_are_not_flagged() -> None:
         b'{"instruction": "a", "input": "", "output": "b"\n',
         b'{"instr\\u0075ction": "a", "input": "", "output": "b"}\n',  # an escaped key
         b"\n",
+        b'\xef\xbb\xbf{"instruction": "a", "input": "", "output": "b"}\n',  # a BOM
     ],
 )
 def test_a_line_the_exact_reader_must_see_refuses_the_block(line: bytes) -> None:
     good = b'{"instruction": "a", "input": "", "output": "b"}\n'
-    assert columnar.scan_block(good * 3, 2, ReadOptions()) is not None
-    assert columnar.scan_block(good + line + good, 2, ReadOptions()) is None
+    assert columnar.scan_block(good * 3, ReadOptions()) is not None
+    assert columnar.scan_block(good + line + good, ReadOptions()) is None
+    assert columnar.scan_block(line + good, ReadOptions()) is None  # as the block's first line too
 
 
 def test_limits_refuse_the_block() -> None:
     line = b'{"instruction": "abcdef", "input": "", "output": "b"}\n'
-    assert columnar.scan_block(line, 2, ReadOptions(max_field_chars=5)) is None
-    assert columnar.scan_block(line, 2, ReadOptions(max_line_bytes=20)) is None
-    assert columnar.scan_block(line, 2, ReadOptions(max_field_chars=6, max_line_bytes=len(line) - 1)) is not None
+    assert columnar.scan_block(line, ReadOptions(max_field_chars=5)) is None
+    assert columnar.scan_block(line, ReadOptions(max_line_bytes=20)) is None
+    assert columnar.scan_block(line, ReadOptions(max_field_chars=6, max_line_bytes=len(line) - 1)) is not None
 
 
 def test_ids_are_hashed_as_they_are() -> None:
     rows = [{"id": i, "instruction": "a", "output": "b"} for i in ("x 1", "x  1", "x 1")]
     block = "".join(json.dumps(r) + "\n" for r in rows).encode()
-    scan = columnar.scan_block(block, 2, ReadOptions())
+    scan = columnar.scan_block(block, ReadOptions())
     assert scan is not None and scan.ids is not None
     ids = [tuple(p) for p in scan.ids.tolist()]
     assert ids[0] == ids[2] != ids[1] and ids[0] == as_pair(scanner.hash_text("x 1"))

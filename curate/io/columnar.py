@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
+import orjson
 
 from curate.io.shapes import ID_KEYS, apply_mapping, detect_shape
 from curate.text import PLACEHOLDER_INPUTS
@@ -43,7 +44,6 @@ except ImportError:  # built without a C compiler
 
 BLOCK_BYTES = 8 << 20
 MIN_FAST_LINES = 256
-BOM = b"\xef\xbb\xbf"
 TEXT_FIELDS = ("instruction", "input", "output")
 ROLES = {"instruction": 1, "input": 2, "output": 3, "id": 4}
 FLAG_CONTROL, FLAG_NFC, FLAG_PLACEHOLDER = 1, 2, 4
@@ -100,8 +100,6 @@ class ColumnBatch:
 
     def texts(self, i: int) -> tuple[str, str, str]:
         """Row i's instruction, input and output, decoded (cheaper than row(i) when that is all a check needs)."""
-        import orjson
-
         values = orjson.loads(self.line(i))
         return tuple(values[k] if k is not None else "" for k in self.scan.text_keys)  # type: ignore[return-value]
 
@@ -118,13 +116,9 @@ def _instruction_columns(shape: str, keys: set[str]) -> tuple[str, str | None, s
     return None
 
 
-def roles_of(head: dict[str, Any], mapping: dict[str, str]) -> tuple[str, bytes] | None:
-    """(shape, one role byte per key of the head line) when such rows are InstructionRecords, else None."""
-    found = _roles(head, mapping)
-    return None if found is None else (found[0], found[1])
-
-
-def _roles(head: dict[str, Any], mapping: dict[str, str]) -> tuple[str, bytes, tuple[str | None, ...]] | None:
+def roles_of(head: dict[str, Any], mapping: dict[str, str]) -> tuple[str, bytes, tuple[str | None, ...]] | None:
+    """(shape, one role byte per key of the head line, the keys holding instruction/input/output) when such rows
+    are InstructionRecords, else None."""
     mapped = apply_mapping(head, mapping)
     if "kind" in mapped:
         return None  # canonical rows: their shape depends on the value of `kind`, not only on the keys
@@ -147,19 +141,18 @@ def _roles(head: dict[str, Any], mapping: dict[str, str]) -> tuple[str, bytes, t
     return detected[0], bytes(roles), text_keys
 
 
-def scan_block(block: bytes, first_line: int, opts: ReadOptions) -> Scan | None:
-    """The scanner's view of a block of whole lines, or None when any line needs the exact reader."""
-    if _scan is None or not block.endswith(b"\n") or (first_line == 1 and block.startswith(BOM)):
+def scan_block(block: bytes, opts: ReadOptions) -> Scan | None:
+    """The scanner's view of a block of whole lines, or None when any line needs the exact reader (a BOM, too:
+    neither orjson nor the scanner reads a line that does not start with `{`)."""
+    if _scan is None or not block.endswith(b"\n"):
         return None
-    import orjson
-
     try:
         head = orjson.loads(block[: block.index(b"\n")])
     except orjson.JSONDecodeError:
         return None
     if not isinstance(head, dict) or not head or len(head) > 32 or not all(type(v) is str for v in head.values()):
         return None
-    found = _roles(head, opts.mapping)
+    found = roles_of(head, opts.mapping)
     if found is None:
         return None
     shape, roles, text_keys = found
@@ -199,11 +192,9 @@ def read_jsonl_columnar(path: str, stream: IO[bytes], opts: ReadOptions, exact: 
     workers = _workers()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="curate-scan") as pool:
         queued: deque[tuple[bytes, Future[Scan | None]]] = deque()
-        first_line = 1  # only the file's first block may start with a BOM, which the exact reader handles
         for block in _whole_line_blocks(stream, at, exact):
             if isinstance(block, bytes):
-                queued.append((block, pool.submit(scan_block, block, first_line, opts)))
-                first_line = 0
+                queued.append((block, pool.submit(scan_block, block, opts)))
                 if len(queued) <= workers:
                     continue
                 done, future = queued.popleft()
@@ -255,7 +246,7 @@ def _take(path: str, block: bytes, scan: Scan | None, at: _Cursor, opts: ReadOpt
         yield from _exact(io.BytesIO(block), at, exact)
         return
     for half in (block[:mid], block[mid:]):
-        yield from _take(path, half, scan_block(half, at.line, opts), at, opts, exact)
+        yield from _take(path, half, scan_block(half, opts), at, opts, exact)
 
 
 def _exact(stream: IO[bytes], at: _Cursor, exact: ExactReader) -> Iterator[Any]:
