@@ -99,6 +99,15 @@ def test_max_line_bytes_flag(tmp_path: Path) -> None:
     assert report["errors_by_code"] == {"line_too_long": 1} and report["valid_rows"] == 2
 
 
+def test_max_field_chars_flag(tmp_path: Path) -> None:
+    path = _write(tmp_path, "long.jsonl", '{"instruction": "' + "x" * 500 + '", "output": "y"}\n' + GOOD)
+    code, out = run(path, "--max-field-chars", "100", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["errors_by_code"] == {"field_too_long": 1} and report["valid_rows"] == 2
+    assert "--max-field-chars" in report["findings"][0]["hint"]
+    assert run(path, "--max-field-chars", "500")[0] == 0
+
+
 def test_hub_id_offline_exits_1_with_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")

@@ -26,7 +26,7 @@ HINTS = {
     "lone_surrogate": "The text holds half of a UTF-16 surrogate pair; re-export the data with valid Unicode.",
     "control_character": "JSON strings must escape control characters (\\u0000, \\n); re-export the data with a JSON library.",
     "line_too_long": "Split the record, or raise the limit with --max-line-bytes if it is intended.",
-    "too_deep": "Flatten the record; nesting this deep is not a dataset record (the limit is ReadOptions.max_depth).",
+    "too_deep": "Flatten the record: a dataset record is not nested this deep (the reader stops at 64 levels, `read: {max_depth: N}` in a clean --config).",
     "truncated_compression": "The compressed file was cut off (an interrupted download or copy); fetch it again.",
     "corrupt_compression": "The compressed data is damaged or not in the format its suffix says; fetch it again.",
     "invalid_parquet": "The file is not a readable Parquet file; re-export it or fetch it again.",
@@ -37,8 +37,8 @@ HINTS = {
     "wrong_type": "Give the field the expected type (text fields must be strings).",
     "missing_field": "Add the field, or map a source key onto it with --map src=dst.",
     "unexpected_field": "Remove the field or move it under `meta`.",
-    "too_many_turns": "Split the conversation, or raise ReadOptions.max_turns if it is intended.",
-    "field_too_long": "Shorten the field, or raise ReadOptions.max_field_chars if it is intended.",
+    "too_many_turns": "Split the conversation, or raise the limit (`read: {max_turns: N}` in a clean --config) if it is intended.",
+    "field_too_long": "Shorten the field, or raise the limit (`curate check --max-field-chars N`, `read: {max_field_chars: N}` in a clean --config) if it is intended.",
 }
 
 DEFAULT_MAX_DEPTH = 64
