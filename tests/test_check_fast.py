@@ -1,4 +1,4 @@
-"""The columnar fast path of `curate check` gives exactly the report of the per-line path.
+"""The scanned fast path of `curate check` gives exactly the report of the per-line path.
 
 Blocks are made tiny here so that every screen, the halving of failed blocks and the hand-over to the exact
 reader run on small inputs.
@@ -19,6 +19,9 @@ from curate.io import columnar
 from curate.io.columnar import ColumnBatch
 from curate.io.read import read_items
 from schemas.options import CheckOptions, ReadOptions
+
+# Without the compiled scanner every "fast == slow" comparison here would compare the exact reader with itself.
+pytestmark = pytest.mark.skipif(not columnar.available(), reason="the C scanner was not built (no C compiler at install)")
 
 ALPACA = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
 
@@ -177,19 +180,6 @@ def test_fuzzed_files_give_the_same_report(tmp_path_factory: pytest.TempPathFact
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     fast, slow = both(path)
     assert fast == slow
-
-
-def test_nfc_of_newline_joined_fields_answers_for_each_field() -> None:
-    import random
-    import unicodedata
-
-    # Composing and reordering characters around the newline the fast path joins fields with.
-    alphabet = ["e", "\u0301", "\u0327", "a", "\u1100", "\u1161", "\u11a8", "\u0f71", "\u0f72", "\u0344", "\n", "A", "\u212b", "\u00c5", "\u0308"]
-    rng = random.Random(0)
-    for _ in range(20_000):
-        parts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))) for _ in range(3)]
-        joined = unicodedata.is_normalized("NFC", "\n".join(parts))
-        assert joined == all(unicodedata.is_normalized("NFC", p) for p in parts), parts
 
 
 def test_without_the_compiled_scanner_every_line_is_read_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
