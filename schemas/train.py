@@ -31,7 +31,7 @@ class TrainConfig(BaseModel):
     max_steps: int | None = Field(default=None, ge=1, description="Stop after this many optimizer steps; overrides epochs.")
     batch_size: int = Field(default=4, ge=1, description="Examples per device per forward pass.")
     grad_accum: int = Field(default=1, ge=1, description="Forward passes per optimizer step (effective batch = batch_size x grad_accum x devices).")
-    max_length: int = Field(default=1024, ge=8, description="Tokens per example; longer examples are truncated (or dropped, see overlong).")
+    max_length: int = Field(default=1024, ge=8, description="Tokens per example; longer examples are truncated (or dropped with `overlong: drop` in the --config YAML).")
     overlong: Literal["truncate", "drop"] = Field(
         default="truncate", description="What to do with examples longer than max_length: cut the end off, or leave them out."
     )

@@ -39,6 +39,15 @@ def test_config_rejects_misspelt_keys_naming_file_and_field(tmp_path: Path) -> N
         load_config(str(cfg), {})
 
 
+def test_advice_names_config_keys_that_exist(tmp_path: Path) -> None:
+    cfg = tmp_path / "train.yaml"
+    cfg.write_text("overlong: drop\nallow_unsafe_weights: true\n")  # the keys the --max-length help and load errors name
+    config = load_config(str(cfg), {})
+    assert config.overlong == "drop" and config.allow_unsafe_weights is True
+    help_text = " ".join(CliRunner().invoke(main, ["train", "--help"]).output.split())
+    assert "(or dropped with `overlong: drop` in the --config YAML)" in help_text
+
+
 def test_help_lists_train_and_merge() -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["train", "--help"])

@@ -98,6 +98,7 @@ def test_truncation_is_counted_and_overlong_can_drop(tok) -> None:  # type: igno
     assert (rep.truncated, rep.kept, rep.dropped) == (1, 2, {})
     assert rep.eos_checked == 1 and rep.eos_share == 1.0
     assert rep.length_hist[-1].low == 64 and rep.length_hist[-1].count == 1
+    assert any("set `overlong: drop` in the --config YAML" in w for w in rep.warnings)
     dropped = prepare(_loaded(records), tok, TrainConfig(max_length=64, overlong="drop")).report
     assert (dropped.kept, dropped.dropped) == (1, {"overlong": 1})
 
@@ -137,6 +138,33 @@ def test_default_template_for_template_less_tokenizer_ends_with_eos(tok) -> None
     rep = prepare(_loaded([InstructionRecord(instruction="Q", output="A")]), plain, TrainConfig()).report
     assert rep.chat_template == "default" and rep.ok and rep.eos_share == 1.0
     assert DEFAULT_CHAT_TEMPLATE.count("eos_token") == 1
+
+
+def test_plan_run_reports_and_warns_when_the_model_has_no_chat_template(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from train_plugin.models import resolve_model
+    from train_plugin.runner import dry_run, plan_run
+
+    bare = tmp_path / "no-template-model"
+    shutil.copytree(resolve_model("builtin:tiny"), bare)
+    (bare / "chat_template.jinja").unlink()  # builtin:tiny keeps its template here, not in tokenizer_config.json
+    assert "chat_template" not in json.loads((bare / "tokenizer_config.json").read_text())
+    assert not load_tokenizer(str(bare)).chat_template
+    data = tmp_path / "data.jsonl"
+    data.write_text(json.dumps({"instruction": "Q", "input": "", "output": "A"}) + "\n")
+
+    plan = plan_run(str(data), str(bare), TrainConfig())
+    rep = plan.prepared.report
+    assert rep.chat_template == "default" and rep.ok and rep.eos_share == 1.0
+    assert any("no chat template" in w and "### User / ### Assistant" in w for w in rep.warnings)
+    assert "### User:" in rep.example and "### Assistant:" in rep.example
+    assert plan.tokenizer.chat_template == DEFAULT_CHAT_TEMPLATE  # saved with the adapter, so inference renders the same way
+    assert dry_run(str(data), str(bare), TrainConfig()) == rep
+
+    shipped = plan_run(str(data), "builtin:tiny", TrainConfig()).prepared.report
+    assert shipped.chat_template == "model" and not any("no chat template" in w for w in shipped.warnings)
 
 
 def test_dpo_preflight_encodes_both_answers(tok) -> None:  # type: ignore[no-untyped-def]

@@ -57,7 +57,8 @@ def test_pickle_weights_need_explicit_consent(tmp_path: Path) -> None:
     model.config.save_pretrained(tmp_path / "m")
     tok.save_pretrained(tmp_path / "m")
     torch.save(model.state_dict(), tmp_path / "m" / "pytorch_model.bin")  # the pickle format a hub repo may still ship
-    with pytest.raises(ModelError, match="no safetensors weights"):
+    with pytest.raises(ModelError, match="no safetensors weights") as refused:
         load_model(str(tmp_path / "m"))
+    assert "`allow_unsafe_weights: true` in its --config YAML" in str(refused.value)
     loaded, _ = load_model(str(tmp_path / "m"), allow_unsafe_weights=True)
     assert sum(p.numel() for p in loaded.parameters()) == sum(p.numel() for p in model.parameters())

@@ -99,7 +99,7 @@ def load_model(
         if "safetensors" in text.lower() and not allow_unsafe_weights:
             raise ModelError(
                 f"{spec}: no safetensors weights found; pickle (.bin) weights can run code when loaded. "
-                "Convert them to safetensors, or pass allow_unsafe_weights=True if you trust the source"
+                "Convert them to safetensors; if you trust the source, `curate train` accepts them with `allow_unsafe_weights: true` in its --config YAML"
             ) from exc
         if "trust_remote_code" in text:
             raise ModelError(f"{spec}: the model needs custom code; rerun with --trust-remote-code if you trust it") from exc

@@ -108,10 +108,11 @@ def train(ctx: click.Context, data: str | None, model: str | None, output: str |
 
     require_train_extra()  # before importing the modules that need the extra: a missing one names its pip install
     from train_plugin.lora import is_main_process
-    from train_plugin.runner import plan_run, run_training
+    from train_plugin.runner import dry_run as preflight_only
+    from train_plugin.runner import run_training
 
     if dry_run:
-        report = plan_run(str(data), str(model), config).prepared.report
+        report = preflight_only(str(data), str(model), config)
         if as_json:
             click.echo(report.model_dump_json(indent=2))
         else:

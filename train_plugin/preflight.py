@@ -141,7 +141,7 @@ def _judge(report: PreflightReport, config: TrainConfig, tokenizer: Any) -> None
     if report.kept and report.truncated / report.kept > 0.05:
         report.warnings.append(
             f"{report.truncated} of {report.kept} examples are longer than max_length={report.max_length} and lose their end "
-            "(and EOS); raise --max-length or use overlong: drop"
+            "(and EOS); raise --max-length, or set `overlong: drop` in the --config YAML to leave them out"
         )
     if report.chat_template == "default":
         report.warnings.append("the tokenizer has no chat template; the documented default (### User / ### Assistant) is used")

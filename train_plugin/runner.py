@@ -1,8 +1,8 @@
 """One entry function: a typed config + a clean dataset -> a LoRA adapter directory + run card.
 
     run_training(data, model, out, config)            pre-flight, train, save (rank 0 only)
-    run_training(..., dry_run=True)                   pre-flight only; returns the report
     run_training(..., resume=True)                    continue from out/checkpoints/<last>
+    dry_run(data, model, config)                      pre-flight only; returns the report
 """
 
 from __future__ import annotations
@@ -46,11 +46,13 @@ def plan_run(data: str, model: str, config: TrainConfig) -> Plan:
     require_train_extra()
     loaded = load_data(data, config.method)
     tokenizer = load_tokenizer(model, trust_remote_code=config.trust_remote_code)
-    if not getattr(tokenizer, "chat_template", None):
-        tokenizer.chat_template = DEFAULT_CHAT_TEMPLATE  # saved with the adapter, so inference uses the same one
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    # Rendering falls back to DEFAULT_CHAT_TEMPLATE on its own; the pre-flight must see the tokenizer as shipped
+    # so its report says when the default is used (and warns).
     prepared = prepare(loaded, tokenizer, config, _generation_eos(model))
+    if not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = DEFAULT_CHAT_TEMPLATE  # saved with the adapter, so inference uses the same one
     return Plan(data=data, model=model, config=config, tokenizer=tokenizer, loaded=loaded, prepared=prepared)
 
 
@@ -64,6 +66,7 @@ def _generation_eos(model: str) -> int | list[int] | None:
 
 
 def dry_run(data: str, model: str, config: TrainConfig) -> PreflightReport:
+    """The pre-flight report alone (what `curate train --dry-run` prints); loads no weights and trains nothing."""
     return plan_run(data, model, config).prepared.report
 
 
