@@ -118,7 +118,6 @@ def test_eval_split_is_held_out_from_training() -> None:
     assert 40 <= len(evals) <= 60
     assert {e["category"] for e in evals} == {"metric", "imperial", "temperature", "time"}
     assert all(e["kind"] == "prompt" and e["reference"].startswith("Answer: ") for e in evals)
-    leaks = {e["eval_id"] for e in planted.values() if e["kind"] == "eval_leak"}
     train = []
     for n, text in enumerate(_lines("train_raw.jsonl"), start=1):
         entry = planted.get(str(n), {})
@@ -135,4 +134,3 @@ def test_eval_split_is_held_out_from_training() -> None:
             item = next(e for e in evals if e["id"] == entry["eval_id"])
             row = json.loads(_lines("train_raw.jsonl")[int(entry_line) - 1])
             assert fuzz.ratio(row["instruction"].lower(), item["prompt"].lower()) >= 90
-            assert entry["eval_id"] in leaks

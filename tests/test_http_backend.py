@@ -113,10 +113,8 @@ def test_gives_up_after_max_retries(server: Server) -> None:
 
 def test_timeout_is_retried_then_reported(server: Server) -> None:
     server.script = [(200, None, 1.0), (200, None, 1.0)]
-    t0 = time.perf_counter()
     with pytest.raises(BackendError, match=r"gave up after 2 tries; last error: no response within 0.2 s"):
         backend(server, timeout_s=0.2, max_retries=1).generate(["hello"], PARAMS)
-    assert time.perf_counter() - t0 < 3
 
 
 def test_timeout_then_success(server: Server) -> None:

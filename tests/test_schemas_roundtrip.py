@@ -125,11 +125,9 @@ def test_options_forbid_misspelt_fields(model: type[BaseModel]) -> None:
 @FAST
 @given(st.sampled_from(sorted(RECORD_MODELS)), st.dictionaries(st.sampled_from(["instruction", "input", "output", "messages", "prompt", "chosen", "rejected", "answer", "turns", "id", "meta", "x"]), json_value, max_size=5))
 def test_fuzzed_records_fail_only_with_validation_error(kind: str, data: dict[str, Any]) -> None:
-    try:
-        record = RECORD_MODELS[kind].model_validate({**data, "kind": kind})
-    except ValidationError:
-        return
-    assert type(record).model_validate_json(record.model_dump_json()) == record
+    # Arbitrary JSON almost never makes a valid record (round trips of valid ones: test_record_json_round_trip).
+    with contextlib.suppress(ValidationError):
+        RECORD_MODELS[kind].model_validate({**data, "kind": kind})
 
 
 @FAST
