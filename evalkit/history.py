@@ -51,14 +51,28 @@ def data_hash(aligned: Aligned) -> str:
 
 
 def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
+    """For recording (create=True): open or create the file and its tables. For reading: open it read-only and
+    check that it is an evalkit history database, so reading never changes the file."""
     p = Path(path)
     if not create and not p.is_file():
         raise InputError(f"{path}: no such history database; write one with `evalkit report ... --record {path}`")
+    conn: sqlite3.Connection | None = None
     try:
-        conn = sqlite3.connect(p)
-        conn.executescript(_SCHEMA)
+        if create:
+            conn = sqlite3.connect(p)
+            conn.executescript(_SCHEMA)
+            return conn
+        conn = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
         raise InputError(f"{path}: not a usable SQLite history database ({exc})") from exc
+    if not {"runs", "results"} <= tables:
+        conn.close()
+        raise InputError(
+            f"{path}: not an evalkit history database (it has no runs and results tables); record one with `evalkit report ... --record {path}`"
+        )
     return conn
 
 
@@ -95,6 +109,9 @@ def read_history(path: str | Path, criterion: str = "total", model: str | None =
     """Every recorded value of `criterion`, oldest run first, optionally for one model or one rubric."""
     conn = _connect(path, create=False)
     try:
+        known = [r[0] for r in conn.execute("SELECT DISTINCT criterion FROM results ORDER BY criterion")]
+        if known and criterion not in known:
+            raise InputError(f"{path}: no criterion {criterion!r} recorded; criteria: {', '.join(known)}")
         sql = (
             "SELECT r.run, r.recorded_at, r.rubric, r.rubric_hash, r.data_hash, x.model, r.baseline, x.criterion, "
             "x.mean, x.low, x.high, x.n, x.delta, x.delta_low, x.delta_high, x.delta_n, x.p_holm, x.wins, x.ties, x.losses "

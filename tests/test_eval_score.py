@@ -207,3 +207,34 @@ def test_other_output_shapes_and_applies_to_model(tmp_path: Path) -> None:
     other = scores(tmp_path / "out" / "mt_answers.scores.jsonl")[0]
     assert bot.scores["greets"].value == 1.0 and bot.total == 1.0
     assert other.scores == {} and other.weights == {} and other.total is None
+
+
+@pytest.mark.parametrize("name", ["[/bold]x", "[red]secret", "[bold]model[/] [n/a]"])
+def test_labels_print_literally_not_as_markup(tmp_path: Path, name: str) -> None:
+    rubric = tmp_path / "[red]rubric.yaml"
+    rubric.write_text("name: '[red]r'\ncriteria:\n  - name: exact\n    scorer: exact_match\n")
+    path = preds_file(tmp_path, [{"id": "1", "output": "x", "reference": "x"}])
+    out = tmp_path / "[b]s.jsonl"
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["score", str(path), "--rubric", str(rubric), "--name", name, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    assert f"{name} (total)" in result.stdout
+    assert "rubric [red]r (" in result.stdout
+    assert f"{path} -> {out}" in result.stdout
+    assert [r.model for r in scores(out)] == [name]
+
+
+def test_scorers_text_with_brackets_is_printed_literally() -> None:
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["scorers"])
+    assert result.exit_code == 0
+    assert "is within [min, max], else 0." in result.output
+
+
+def test_rubric_help_lists_every_shipped_rubric() -> None:
+    from evalkit.rubric import shipped_rubrics
+
+    result = CliRunner(env={"COLUMNS": "1000"}).invoke(main, ["score", "--help"])
+    assert result.exit_code == 0
+    assert "unit_conversion" in shipped_rubrics()
+    for name in shipped_rubrics():
+        assert name in result.output

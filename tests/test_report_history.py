@@ -67,3 +67,53 @@ def test_missing_or_broken_database_is_one_message(tmp_path: Path) -> None:
     broken.write_text("this is not sqlite " * 100)
     result = CliRunner().invoke(cli, ["history", str(broken)])
     assert result.exit_code == 1 and "not a usable SQLite history database" in result.output
+
+
+def test_reading_leaves_an_unrelated_sqlite_file_untouched(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('keep me')")
+    conn.close()
+    before = other.read_bytes()
+    result = CliRunner().invoke(cli, ["history", str(other)])
+    assert result.exit_code == 1
+    assert f"{other}: not an evalkit history database" in result.output and "evalkit report" in result.output and "--record" in result.output
+    assert other.read_bytes() == before
+    with sqlite3.connect(other) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["notes"]
+    conn.close()
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    result = CliRunner().invoke(cli, ["history", str(empty)])
+    assert result.exit_code == 1 and "not an evalkit history database" in result.output
+    assert empty.read_bytes() == b""
+
+
+def test_reading_a_history_database_does_not_change_it(tmp_path: Path) -> None:
+    db = tmp_path / "evals.sqlite"
+    report([*files(tmp_path, "a", 0.25), "--record", str(db)])
+    before = db.read_bytes()
+    for args in ([], ["--json"], ["--criterion", "acc"], ["--criterion", "nope"]):
+        CliRunner().invoke(cli, ["history", str(db), *args])
+    assert db.read_bytes() == before
+
+
+def test_unknown_criterion_lists_the_recorded_ones(tmp_path: Path) -> None:
+    db = tmp_path / "evals.sqlite"
+    report([*files(tmp_path, "a", 0.25), "--record", str(db)])
+    result = CliRunner().invoke(cli, ["history", str(db), "--criterion", "accuracy"])
+    assert result.exit_code == 1
+    assert "no criterion 'accuracy'" in result.output and "criteria: acc, total" in result.output
+    assert "over time" not in result.output
+
+
+def test_names_in_the_table_are_printed_literally(tmp_path: Path) -> None:
+    db = tmp_path / "evals.sqlite"
+    base = [synthetic_row(f"e{i}", "[red]base", "b", {"acc": (i % 5) / 4}) for i in range(20)]
+    cand = [synthetic_row(f"e{i}", "[/bold]tuned", "t", {"acc": min(1.0, (i % 5) / 4 + 0.25)}) for i in range(20)]
+    paths = [str(write_rows(tmp_path / "b.jsonl", base)), str(write_rows(tmp_path / "t.jsonl", cand))]
+    report([*paths, "--record", str(db)])
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(cli, ["history", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "[red]base" in result.stdout and "[/bold]tuned" in result.stdout and "vs [red]base" in result.stdout

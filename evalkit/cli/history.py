@@ -27,8 +27,9 @@ def render_history(h: History, console: Console) -> None:
         wtl = f"{r.wins}/{r.ties}/{r.losses}" if r.wins is not None else ""
         p = "" if r.p_holm is None else ("<0.001" if r.p_holm < 0.001 else f"{r.p_holm:.3f}")
         delta = _ci(r.delta, signed=True) + (f" vs {r.baseline}" if r.delta else "")
-        table.add_row(str(r.run), r.recorded_at.replace("+00:00", ""), Text(r.rubric), r.data_hash[:12], Text(r.model),
-                      _ci(r.mean), Text(delta), p, wtl)
+        # Everything as Text, never markup: names are data, and "[n/a, n/a]" would read as a tag.
+        table.add_row(str(r.run), Text(r.recorded_at.replace("+00:00", "")), Text(r.rubric), Text(r.data_hash[:12]), Text(r.model),
+                      Text(_ci(r.mean)), Text(delta), p, wtl)
     console.print(table)
 
 

@@ -59,8 +59,8 @@ def _comparison_table(report: ComparisonReport, comp: Comparison, width: int) ->
         style = ("green" if est > 0 else "red") if d.significant else ""
         cells: list[RenderableType] = [
             Text(d.criterion, style="bold" if d.criterion == TOTAL else ""),
-            _ci2(b.mean) if b else "n/a",
-            _ci2(c.mean) if c else "n/a",
+            Text(_ci2(b.mean)) if b else "n/a",  # "[n/a, n/a]" as markup would be read as a tag and vanish
+            Text(_ci2(c.mean)) if c else "n/a",
             Text(_ci2(d.delta, signed=True), style=style),
             Text(_p(d.p_holm) + (" *" if d.significant else ""), style=style),
         ]
@@ -104,7 +104,7 @@ def _breakdown(report: ComparisonReport) -> Table | None:
         cells: list[RenderableType] = [Text(g.group), str(g.examples)]
         cells += [_f(g.means[m.model].estimate) for m in report.models]
         for comp in report.comparisons:
-            cells.append(_ci(g.deltas[comp.candidate], signed=True))
+            cells.append(Text(_ci(g.deltas[comp.candidate], signed=True)))
             cells.append("/".join(str(x) for x in g.wtl[comp.candidate]))
         table.add_row(*cells)
     return table

@@ -8,15 +8,19 @@ import click
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from evalkit.rubric import shipped_rubrics
 from schemas.rubric import ScoreOptions, ScoreSummary
 
 _S = ScoreOptions.model_fields
+# Built from evalkit/rubrics/*.yaml, so the help lists every shipped rubric.
+_RUBRIC_HELP = f"Rubric YAML file, or the name of a shipped rubric ({', '.join(shipped_rubrics())})."
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--rubric", required=True, help="Rubric YAML file, or the name of a shipped rubric (format_compliance, gsm8k, helpfulness_judge, alpaca_eval).")
+@click.option("--rubric", required=True, help=_RUBRIC_HELP)
 @click.option("-o", "--output", help="One input: the scores file. Several: a directory. Default: beside each input, as <name>.scores.jsonl.")
 @click.option("--name", "names", multiple=True, help="Model label per input, in input order (overrides the file's own labels).")
 @click.option("--judge-backend", type=click.Choice(["hf", "openai", "fake"]), help=_S["judge_backend"].description)
@@ -63,7 +67,7 @@ def score(
     per_input = [read_predictions(path, names[i] if names else None, limit=options.limit) for i, path in enumerate(inputs)]
     everything = [p for preds in per_input for p in preds]
     console = Console(stderr=True)
-    rows = score_predictions(everything, loaded, progress=lambda name, n: console.print(f"scored {name}: {n:,} examples", highlight=False))
+    rows = score_predictions(everything, loaded, progress=lambda name, n: console.print(Text(f"scored {name}: {n:,} examples")))
     start = 0
     for path, preds in zip(inputs, per_input, strict=True):
         write_scores(targets[path], rows[start : start + len(preds)])
@@ -80,20 +84,21 @@ def _fmt(value: float | None) -> str:
 
 
 def render_summary(summary: ScoreSummary, console: Console) -> None:
-    table = Table(title=f"rubric {summary.rubric} ({summary.rubric_hash[:12]})", title_justify="left")
+    # Model, rubric and criterion names and paths are data: rich Text, never markup.
+    table = Table(title=Text(f"rubric {summary.rubric} ({summary.rubric_hash[:12]})"), title_justify="left")
     table.add_column("model / criterion", no_wrap=True)
     for col in ("scored", "mean", "pass rate", "unscored"):
         table.add_column(col, justify="right")
     for i, m in enumerate(summary.models):
         if i:
             table.add_section()
-        table.add_row(f"[bold]{m.model}[/] (total)", f"{m.examples:,} rows", f"[bold]{_fmt(m.mean_total)}[/]", "", "")
+        table.add_row(Text(m.model, style="bold") + " (total)", f"{m.examples:,} rows", Text(_fmt(m.mean_total), style="bold"), "", "")
         for c in m.criteria:
             unscored = ", ".join(f"{k} {v:,}" for k, v in c.unscored.items())
-            table.add_row(f"  {c.name}", f"{c.scored:,}/{c.applied:,}", _fmt(c.mean), _fmt(c.pass_rate), unscored)
+            table.add_row(Text(f"  {c.name}"), f"{c.scored:,}/{c.applied:,}", _fmt(c.mean), _fmt(c.pass_rate), Text(unscored))
     console.print(table)
     for src, dst in summary.outputs.items():
-        console.print(f"{src} -> {dst}", highlight=False, soft_wrap=True)
+        console.print(Text(f"{src} -> {dst}"), highlight=False, soft_wrap=True)
 
 
 @click.command()
@@ -113,7 +118,7 @@ def scorers(as_json: bool) -> None:
         return
     console = Console()
     for name, cls in sorted(SCORERS.items()):
-        console.print(f"[bold]{name}[/]  {cls.summary}", highlight=False)
+        console.print(Text(name, style="bold") + "  " + cls.summary, highlight=False)
         for pname, field in cls.Params.model_fields.items():
             default = "required" if field.is_required() else f"= {field.get_default(call_default_factory=True)!r}"
-            console.print(f"    [cyan]{pname}[/] {default}  [dim]{field.description or ''}[/]", highlight=False)
+            console.print(Text("    ") + Text(pname, style="cyan") + f" {default}  " + Text(field.description or "", style="dim"), highlight=False)
