@@ -5,7 +5,8 @@
     python bench/check.py --repeat 3      # best of 3 for each contender (interleaved)
 
 Each contender runs in its own subprocess, so its peak RSS is its own. Printed as a table: rows/s (wall), CPU
-seconds, peak RSS. The exact per-line path (`--no-columnar` equivalent) runs on at most --exact-rows rows.
+seconds, peak RSS. The exact per-line path (`CheckOptions(columnar=False)`: every line through the per-line reader)
+runs on at most --exact-rows rows.
 """
 
 from __future__ import annotations
