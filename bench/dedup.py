@@ -180,20 +180,18 @@ def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     return result, seconds, max(peak[0], _rss_mib()) - base
 
 
+def _same_group_pairs(group_of: list[int]) -> set[tuple[int, int]]:
+    """Every pair of rows (i < j) that share a group id."""
+    groups: dict[int, list[int]] = {}
+    for i, group in enumerate(group_of):
+        groups.setdefault(group, []).append(i)
+    return {pair for members in groups.values() for pair in combinations(members, 2)}
+
+
 def score(labels: list[int], origin: list[int]) -> tuple[float, float, int, int]:
     """Precision and recall over pairs in the same cluster; truth = each planted copy with its original (and co-copies)."""
-    truth: set[tuple[int, int]] = set()
-    groups: dict[int, list[int]] = {}
-    for i, o in enumerate(origin):
-        groups.setdefault(o, []).append(i)
-    for members in groups.values():
-        truth.update(combinations(sorted(members), 2))
-    found: set[tuple[int, int]] = set()
-    clusters: dict[int, list[int]] = {}
-    for i, root in enumerate(labels):
-        clusters.setdefault(root, []).append(i)
-    for members in clusters.values():
-        found.update(combinations(sorted(members), 2))
+    truth = _same_group_pairs(origin)
+    found = _same_group_pairs(labels)
     tp = len(found & truth)
     precision = tp / len(found) if found else 1.0
     recall = tp / len(truth) if truth else 1.0
