@@ -70,7 +70,14 @@ class EvalIndex:
 
     @classmethod
     def from_paths(cls, paths: Iterable[str], params: DecontamParams | None = None, options: ReadOptions | None = None) -> EvalIndex:
-        """Read eval sets in any supported format. Raises SourceError for a set with no readable item."""
+        """Read eval sets in any supported format. Raises SourceError for a set with no readable item.
+
+        `options.mapping` (--map) describes the training files, so it is cleared here: eval sets are read with their
+        own keys, while the other read options (limits) still apply. Both `curate decontaminate` and the clean
+        pipeline's decontaminate step come through here.
+        """
+        if options is not None and options.mapping:
+            options = options.model_copy(update={"mapping": {}})
         index = cls(params or DecontamParams())
         for path in paths:
             index.files[path] = 0
@@ -174,8 +181,7 @@ def find_contamination(records: Sequence[Record], index: EvalIndex) -> list[Cont
 
 def decontaminate(paths: Sequence[str], outdir: str | Path, options: DecontaminateOptions) -> DecontaminateReport:
     """Write OUTDIR/clean.jsonl (rows as read), OUTDIR/rejects.jsonl and OUTDIR/decontamination.json."""
-    # --map describes the training files; eval sets are read with their own keys (limits still apply)
-    index = EvalIndex.from_paths(options.against, options.params, options.read.model_copy(update={"mapping": {}}))
+    index = EvalIndex.from_paths(options.against, options.params, options.read)  # from_paths drops --map for eval sets
     rows = list(read_records(paths, options.read))
     good = [r for r in rows if r.ok and r.record is not None]
     matches = find_all_contamination([r.record for r in good if r.record is not None], index)

@@ -185,3 +185,15 @@ def test_span_is_cut_from_the_original_text_even_when_normalizing_changes_length
     match = find_contamination([InstructionRecord(instruction=training, output="Ja.")], _index((eval_text, None)))[0]
     assert match is not None and match.ngram_overlap == 1.0
     assert match.span == "Die Straße führt am großen Fluss entlang bis zur alten Brücke im Süden"
+
+
+def test_clean_map_renames_training_keys_only(tmp_path: Path) -> None:
+    """`curate clean` reads its decontaminate step's eval sets with their own keys too, like `curate decontaminate`."""
+    prompt = "Explain how a rainbow forms after the rain in the late afternoon sky"
+    (tmp_path / "eval.jsonl").write_text(json.dumps({"instruction": prompt, "q": "zzz"}) + "\n")
+    (tmp_path / "train.jsonl").write_text(json.dumps({"q": prompt, "a": "Light refracts."}) + "\n")
+    (tmp_path / "clean.yaml").write_text(f"decontaminate:\n  against: [{json.dumps(str(tmp_path / 'eval.jsonl'))}]\n")
+    args = ["clean", str(tmp_path / "train.jsonl"), "--config", str(tmp_path / "clean.yaml"), "--output", str(tmp_path / "o"), "--json", "-q"]
+    result = CliRunner().invoke(main, [*args, "--map", "q=instruction", "--map", "a=output"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["rejected_by_reason"] == {"contaminated": 1}
