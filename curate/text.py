@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from schemas.clean import DEFAULT_PLACEHOLDER_INPUTS
 from schemas.records import ChatRecord, InstructionRecord, PreferenceRecord, PromptRecord, Record, ReferenceRecord
 
-PLACEHOLDER_INPUTS = frozenset(
-    s.casefold()
-    for s in ("<noinput>", "<no input>", "no input", "noinput", "n/a", "na", "none", "null", "<none>", "-", "no input.", "<empty>", "empty")
-)
-PLACEHOLDER_OUTPUTS = frozenset(
-    s.casefold() for s in ("<nooutput>", "<no output>", "no output", "n/a", "none", "null", "<none>", "-", "<empty>", "no output.")
-)
+# The inputs `curate check` flags are the ones `curate clean`'s placeholder_input step rewrites by default.
+# curate/io/columnar.py hands this list to the C scanner, which ignores placeholders longer than PLACEHOLDER_MAX
+# (32 bytes, curate/io/_scan_text.h).
+PLACEHOLDER_INPUTS = frozenset(p.strip().casefold() for p in DEFAULT_PLACEHOLDER_INPUTS)
 
 # C0/C1 controls except tab, newline and carriage return; zero-width characters are handled by the normalizer.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+import curate.io
 from curate.clean.normalizers import FixMojibake, PlaceholderInput, RemoveInvisible, UnicodeNfc, Whitespace
 from curate.clean.pii import PiiRedact, find_pii, luhn_ok, redact
 from curate.clean.testing import chat, inst, normalized, pref
+from curate.text import PLACEHOLDER_INPUTS
 from schemas.clean import PiiConfig, PlaceholderInputConfig, StepConfig, WhitespaceConfig
 
 
@@ -55,7 +60,7 @@ def test_mojibake() -> None:
     assert changed == 1
 
 
-@pytest.mark.parametrize("value", ["<noinput>", "N/A", "No input", "<no input>", " noinput ", "None"])
+@pytest.mark.parametrize("value", ["<noinput>", "N/A", "No input", "<no input>", " noinput ", "None", "NaN", "<N/A>"])
 def test_placeholder_input_becomes_empty(value: str) -> None:
     (rec,), changed = normalized(PlaceholderInput(PlaceholderInputConfig()), inst(input=value))
     assert rec["input"] == "" and changed == 1
@@ -65,6 +70,21 @@ def test_placeholder_input_leaves_real_input() -> None:
     step = PlaceholderInput(PlaceholderInputConfig())
     (rec, c), changed = normalized(step, inst(input="No input is needed for cats."), chat(("user", "N/A"), ("assistant", "ok")))
     assert rec["input"] == "No input is needed for cats." and c["messages"][0]["content"] == "N/A" and changed == 0
+
+
+def test_check_flags_every_input_clean_rewrites() -> None:
+    """`curate check` (curate.text) and the placeholder_input step share one list, so check warns on what clean rewrites."""
+    step = PlaceholderInput(PlaceholderInputConfig())
+    assert step.placeholders == PLACEHOLDER_INPUTS
+    assert {"nan", "<n/a>"} <= PLACEHOLDER_INPUTS
+
+
+def test_placeholders_fit_the_c_scanner() -> None:
+    """The C scanner (curate/io/_scan_text.h) never matches a placeholder longer than PLACEHOLDER_MAX bytes."""
+    header = (Path(curate.io.__file__).parent / "_scan_text.h").read_text()
+    found = re.search(r"#define PLACEHOLDER_MAX (\d+)", header)
+    assert found is not None
+    assert max(len(" ".join(p.split()).encode()) for p in PLACEHOLDER_INPUTS) <= int(found.group(1))
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 from curate.clean.base import Normalizer
-from curate.text import CONTROL_CHARS
+from curate.text import CONTROL_CHARS, is_placeholder
 from schemas.clean import PlaceholderInputConfig, WhitespaceConfig
 
 
@@ -95,7 +95,7 @@ class PlaceholderInput(Normalizer):
         return r"\"input\":\"[^\"]{1," + str(longest + 16) + r"}\""
 
     def fix(self, text: str) -> str:
-        return "" if text.strip().casefold() in self.placeholders else text
+        return "" if is_placeholder(text, self.placeholders) else text
 
     def fix_record(self, record: dict[str, Any]) -> bool:
         value = record.get("input")
