@@ -119,3 +119,20 @@ def test_clean_gsm8k_with_planted_defects(planted: tuple[Path, dict[int, str], d
     m2 = json.loads(result2.output)
     assert m2["rejected_rows"] == 0 and m2["kept_rows"] == len(kept)
     assert (again / "clean.jsonl").read_bytes() == (out / "clean.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("flag", ["--output", "--out", "-o"])
+def test_output_flag_spellings(flag: str, tmp_path: Path) -> None:
+    """--output is the name the other commands use; --out still works for existing scripts."""
+    data = tmp_path / "data.jsonl"
+    data.write_text(json.dumps({"instruction": "Name a primary colour.", "output": "Red."}) + "\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["clean", str(data), flag, str(out), "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["kept_rows"] == 1 and (out / "clean.jsonl").exists()
+
+
+def test_help_names_output_and_parquet() -> None:
+    result = CliRunner().invoke(main, ["clean", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--output" in result.output and "clean.parquet" in result.output

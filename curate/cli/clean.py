@@ -16,7 +16,15 @@ from schemas.clean import CleanManifest
 
 @click.command("clean")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("-o", "--out", "outdir", required=True, type=click.Path(file_okay=False), help="Folder for clean.jsonl, rejects.jsonl and manifest.json.")
+@click.option(
+    "-o",
+    "--output",
+    "--out",  # the old spelling, kept so existing scripts still run
+    "outdir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for clean.jsonl (clean.parquet with --output-format parquet), rejects.jsonl and manifest.json.",
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML file of step settings (see `curate steps`).")
 @click.option("--output-format", type=click.Choice(["jsonl", "parquet"]), default=None, help="Format of the kept rows (default jsonl).")
 @click.option("--keep-source-shape", is_flag=True, default=None, help="Write kept rows as they were read instead of canonical records.")
@@ -38,8 +46,8 @@ def clean(
     """Normalize, filter and deduplicate datasets; every dropped row goes to rejects.jsonl with its reason.
 
     \b
-    Writes OUTDIR/clean.jsonl (canonical records), OUTDIR/rejects.jsonl and OUTDIR/manifest.json,
-    whose input_rows always equal kept_rows + rejected_rows.
+    Writes OUTDIR/clean.jsonl (canonical records; clean.parquet with --output-format parquet),
+    OUTDIR/rejects.jsonl and OUTDIR/manifest.json, whose input_rows always equal kept_rows + rejected_rows.
 
     \b
     Examples:
