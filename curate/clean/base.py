@@ -149,4 +149,5 @@ class DedupStep(Step):
         raise NotImplementedError
 
     def detail(self, row: dict[str, Any], kept: dict[str, Any]) -> str:
-        return f"duplicate of id {kept['id']} ({kept['file']}:{kept['line'] or kept['file_row']})"
+        """A sentence for a person about one dropped row and the row kept in its place (dicts of the frame columns)."""
+        raise NotImplementedError

@@ -20,7 +20,7 @@ from curate.clean.views import scope_text
 from curate.dedup.exact import exact_clusters_hashed
 from curate.dedup.minhash import NearDupIndex
 from curate.dedup.semantic import semantic_clusters
-from schemas.clean import DecontaminateStepConfig, DedupConfig, NearDupConfig, SemanticDupConfig, StepConfig
+from schemas.clean import DecontaminateStepConfig, DedupConfig, NearDupConfig, SemanticDupConfig
 from schemas.records import record_from_json
 
 _WORDS = re.compile(r"\w+")  # the tokens the MinHash index compares (curate.dedup.minhash.tokenize)
@@ -72,9 +72,6 @@ class DuplicateId(DedupStep):
     reason = "duplicate_id"
     keep_rule = "earliest row"
     summary = "Remove later rows that reuse an id already used by an earlier row with different content."
-
-    def __init__(self, config: StepConfig) -> None:
-        super().__init__(config)
 
     def clusters(self, frame: pl.DataFrame) -> np.ndarray:
         ids = frame["id"]

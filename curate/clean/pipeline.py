@@ -29,7 +29,7 @@ from curate.clean.normalizers import FixMojibake, PlaceholderInput, RemoveInvisi
 from curate.clean.pii import PiiFilter, PiiRedact
 from curate.clean.quality import Language, Length, Repetition
 from curate.clean.views import add_views
-from schemas.clean import CleanConfig, PiiConfig, StepStats
+from schemas.clean import CleanConfig, StepStats
 
 # config field -> step class, in pipeline order (pii is a normalizer or a filter depending on its action)
 STEP_CLASSES: dict[str, tuple[type[Step], ...]] = {
@@ -71,7 +71,7 @@ def build_pipeline(config: CleanConfig) -> list[Step]:
         if not _enabled(field, cfg):
             continue
         if field == "pii":
-            steps.append(PiiRedact(cfg) if isinstance(cfg, PiiConfig) and cfg.action == "redact" else PiiFilter(cfg))
+            steps.append(PiiRedact(cfg) if cfg.action == "redact" else PiiFilter(cfg))
         elif field == "decontaminate":
             steps.append(Decontaminate(cfg, config.read))
         elif field == "near_duplicate":

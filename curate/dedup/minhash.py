@@ -129,7 +129,7 @@ def band_keys(sig: np.ndarray, bands: int, rows: int, seed: int) -> np.ndarray:
 _SMALL_BUCKET = 16  # buckets up to this size give all their pairs at once (numpy); larger ones are walked in Python
 
 
-def candidate_pairs(keys: np.ndarray, rows: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+def candidate_pairs(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Pairs (a < b, global row numbers, unique, sorted) from buckets of up to _SMALL_BUCKET rows, and the members
     (ascending) of each distinct larger bucket."""
     firsts: list[np.ndarray] = []
@@ -200,7 +200,7 @@ class NearDupIndex:
         if len(rows) < 2:
             return uf.roots()
         cap = self.params.max_bucket_size
-        first, second, large = candidate_pairs(keys, rows, cap)
+        first, second, large = candidate_pairs(keys, rows)
         needed = np.unique(np.concatenate([first, second, *large]))
         if len(needed) == 0:
             return uf.roots()
