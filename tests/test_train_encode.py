@@ -165,6 +165,7 @@ def test_plan_run_reports_and_warns_when_the_model_has_no_chat_template(tmp_path
 
     shipped = plan_run(str(data), "builtin:tiny", TrainConfig()).prepared.report
     assert shipped.chat_template == "model" and not any("no chat template" in w for w in shipped.warnings)
+    assert shipped.pad_is_eos and shipped.warnings == []  # pad == eos is shown in the report, not warned about: EOS is still trained
 
 
 def test_dpo_preflight_encodes_both_answers(tok) -> None:  # type: ignore[no-untyped-def]

@@ -145,8 +145,6 @@ def _judge(report: PreflightReport, config: TrainConfig, tokenizer: Any) -> None
         )
     if report.chat_template == "default":
         report.warnings.append("the tokenizer has no chat template; the documented default (### User / ### Assistant) is used")
-    if report.pad_is_eos:
-        report.warnings.append("pad == eos: labels come from the turn spans, not the pad id, so EOS is still trained")
     if report.invalid_rows:
         report.warnings.append(f"{report.invalid_rows} invalid rows skipped; run `curate check` to see them")
 
