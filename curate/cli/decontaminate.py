@@ -16,7 +16,9 @@ _P = DecontamParams.model_fields
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--against", "against", multiple=True, required=True, metavar="EVAL", help="An eval set to keep out (repeatable; any supported format).")
-@click.option("-o", "--output", "outdir", required=True, help="Directory for clean.jsonl, rejects.jsonl and decontamination.json.")
+@click.option(
+    "-o", "--output", "outdir", required=True, type=click.Path(file_okay=False), help="Directory for clean.jsonl, rejects.jsonl and decontamination.json."
+)
 @click.option("--ngram", type=click.IntRange(3, 50), default=DecontamParams().ngram, show_default=True, help=_P["ngram"].description)
 @click.option("--min-overlap", type=click.FloatRange(0, 1), default=DecontamParams().min_overlap, show_default=True, help=_P["min_overlap"].description)
 @click.option("--min-words", type=click.IntRange(min=1), default=DecontamParams().min_words, show_default=True, help=_P["min_words"].description)
