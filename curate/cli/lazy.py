@@ -13,6 +13,12 @@ from typing import Any
 
 import click
 
+# One-line help of known plugins, by entry point target, so that `--help` lists them without importing them.
+# Any other plugin is listed as "NAME (plugin from DIST)".
+PLUGIN_HELP = {
+    "train_plugin.plugin:train": "Fine-tune a LoRA adapter on a cleaned dataset (SFT or DPO).",
+}
+
 
 class LazyGroup(click.Group):
     def __init__(
@@ -29,7 +35,8 @@ class LazyGroup(click.Group):
         self.error_types = error_types  # "module:Class" of the library base errors
         if plugin_group:
             for ep in entry_points(group=plugin_group):
-                self.lazy_commands.setdefault(ep.name, (ep.value, f"{ep.name} (plugin from {ep.dist.name if ep.dist else ep.module})"))
+                fallback = f"{ep.name} (plugin from {ep.dist.name if ep.dist else ep.module})"
+                self.lazy_commands.setdefault(ep.name, (ep.value, PLUGIN_HELP.get(ep.value, fallback)))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_commands})

@@ -23,9 +23,9 @@ def _floats(ctx: click.Context, param: click.Parameter, value: str) -> list[floa
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("-o", "--output", "outdir", required=True, help="Directory for <split>.jsonl files, rejects.jsonl and split.json.")
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False), help="Directory for <split>.jsonl files, rejects.jsonl and split.json.")
 @click.option("--ratios", default="0.9,0.05,0.05", show_default=True, callback=_floats, help=_D["ratios"].description)
-@click.option("--names", default=None, help="Comma-separated split names; " + (_D["names"].description or ""))
+@click.option("--names", metavar="NAMES", default=None, help=(_D["names"].description or "Split names.") + " Comma-separated, e.g. train,dev,test.")
 @click.option("--seed", type=int, default=0, show_default=True, help=_D["seed"].description)
 @click.option("--stratify", metavar="FIELD", default=None, help=_D["stratify"].description)
 @click.option("--no-near-dup", is_flag=True, help="Keep only exact-duplicate clusters whole (faster).")
