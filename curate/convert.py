@@ -16,9 +16,9 @@ from typing import Any
 
 from curate.errors import CurateError
 from curate.formats import Unconvertible, convert_record
-from curate.io import atomic_path, read_rows, write_jsonl
+from curate.io import atomic_path, read_records, write_jsonl
+from curate.io.write import cannot_write
 from curate.rejects import location_of, read_reject, reject_row
-from schemas.findings import Finding
 from schemas.ops import FormatOptions, FormatReport, OutputFormat, RowProblem
 
 __all__ = ["convert_paths", "output_format_of", "rejects_path", "write_rows"]
@@ -77,8 +77,11 @@ def _write_datasets(rows: list[dict[str, Any]], path: Path) -> None:
         ds = datasets.Dataset.from_list(rows)
     except Exception as exc:  # arrow raises several unrelated types for rows of mixed types
         raise CurateError(f"cannot write {path} as a datasets directory: {exc}. Write JSONL instead") from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
     try:
         ds.save_to_disk(str(tmp))
         if path.exists():
@@ -89,6 +92,9 @@ def _write_datasets(rows: list[dict[str, Any]], path: Path) -> None:
             else:
                 old.unlink()
         os.replace(tmp, path)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise cannot_write(path, exc) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -117,9 +123,7 @@ def convert_paths(paths: Sequence[str], output: str | Path, options: FormatOptio
     reasons: Counter[str] = Counter()
     rules: Counter[str] = Counter()
     rows = 0
-    for item in read_rows(paths, options.read):
-        if isinstance(item, Finding):
-            raise CurateError(f"{item.location}: {item.message}" + (f" ({item.hint})" if item.hint else ""))
+    for item in read_records(paths, options.read):  # a problem with a whole file raises SourceError
         rows += 1
         if item.ok and item.record is not None:
             try:

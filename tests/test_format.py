@@ -228,3 +228,24 @@ def test_chat_template_renders_text(shared_data: Path, tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     question = json.loads(src.read_text().splitlines()[0])["question"]
     assert rows[0]["text"].startswith(f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_an_empty_input_is_one_message_whose_hint_does_not_repeat_it(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    result = CliRunner().invoke(main, ["format", str(path), "-o", str(tmp_path / "out.jsonl"), "--to", "alpaca"])
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert message == f"Error: {path}: the file holds no records. Check that the right file was given.", message
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_output_that_cannot_be_written_is_one_message_not_a_traceback(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"instruction": "q", "output": "a"}) + "\n")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder\n")
+    result = CliRunner().invoke(main, ["format", str(src), "-o", str(blocker / "out.jsonl"), "--to", "alpaca"])
+    assert result.exit_code == 1, result.output
+    assert f"cannot write {blocker / 'out.jsonl'}: {blocker} is a file, not a folder" in result.output
+    assert not isinstance(result.exception, OSError)

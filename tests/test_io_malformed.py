@@ -173,3 +173,82 @@ def test_several_files_keep_their_own_locations() -> None:
     rows = [i for i in items if isinstance(i, LoadedRow)]
     assert [r.location.file for r in rows] == [paths[0]] * 5 + [paths[2]] * 2
     assert [i.location.file for i in items if isinstance(i, Finding)] == [paths[1]]
+
+
+def _drain(stream: object, buffer_size: int = 16 << 20) -> tuple[int, int]:
+    """(bytes read, largest single read) from a DecompressedStream read with a buffer far larger than _OUT."""
+    from curate.io.files import DecompressedStream
+
+    assert isinstance(stream, DecompressedStream)
+    buf = bytearray(buffer_size)
+    total = largest = 0
+    while n := stream.readinto(buf):
+        total += n
+        largest = max(largest, n)
+    return total, largest
+
+
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+def test_a_decompression_bomb_is_read_in_bounded_steps(compression: str) -> None:
+    """64 MiB of zeros compresses to a few KB; each step yields at most _OUT bytes and the peak memory stays small."""
+    import io
+    import tracemalloc
+
+    from curate.io.files import DecompressedStream
+
+    size = 64 << 20
+    if compression == "zstd":
+        import zstandard
+
+        blob = zstandard.ZstdCompressor(level=19).compress(bytes(size))
+    else:
+        import gzip
+
+        blob = gzip.compress(bytes(size), compresslevel=9)
+    assert len(blob) < size // 500
+    buf = bytearray(16 << 20)  # allocated before tracing: only the reader's own memory is measured
+    stream = DecompressedStream(io.BytesIO(blob), compression)
+    tracemalloc.start()
+    try:
+        total = largest = 0
+        while n := stream.readinto(buf):
+            total += n
+            largest = max(largest, n)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (total, stream.error) == (size, None)
+    assert 0 < largest <= DecompressedStream._OUT
+    assert peak < 8 * DecompressedStream._OUT, f"peak {peak:,} bytes for a {size:,}-byte stream"
+
+
+def test_zstd_frames_padding_skippable_frames_and_trailing_garbage() -> None:
+    """Several frames, skippable frames and NUL padding read whole; a cut frame or bytes that start no frame are
+    reported after every byte before them was returned."""
+    import io
+
+    import zstandard
+
+    from curate.io.files import DecompressedStream
+
+    data = b"".join(b'{"instruction": "row %d", "output": "ok"}\n' % i for i in range(20000))
+    one = zstandard.ZstdCompressor(write_checksum=True).compress(data)
+    two = zstandard.ZstdCompressor(level=1, write_content_size=False).compress(data)
+    skippable = (0x184D2A53).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"abc"
+    cases = {
+        one + two: (2 * len(data), None),
+        one + skippable + two: (2 * len(data), None),
+        one + bytes(100): (len(data), None),
+        one + bytes(10) + b"xy": (len(data), "corrupt zstd data"),
+        one + b"xy": (len(data), "corrupt zstd data"),
+        one[:-1]: (len(data), "ends early"),
+        one + two[:2]: (len(data), "ends early"),
+    }
+    for blob, (size, error) in cases.items():
+        stream = DecompressedStream(io.BytesIO(blob), "zstd")
+        total, _ = _drain(stream)
+        assert total == size
+        assert (stream.error is None) if error is None else (error in (stream.error or ""))
+    stream = DecompressedStream(io.BytesIO(one[: len(one) // 2]), "zstd")
+    total, _ = _drain(stream)
+    assert 0 < total < len(data) and "ends early" in (stream.error or "")

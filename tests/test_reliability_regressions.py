@@ -85,3 +85,24 @@ def test_a_second_clean_finds_nothing_left_by_a_later_normalizer(tmp_path: Path,
     assert runner.invoke(main, ["clean", str(tmp_path / "one" / "clean.jsonl"), "-o", str(tmp_path / "two"), "-q"]).exit_code == 0
     assert (tmp_path / "two" / "clean.jsonl").read_bytes() == (tmp_path / "one" / "clean.jsonl").read_bytes()
     assert json.loads((tmp_path / "two" / "manifest.json").read_text())["rejected_rows"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("lfs_pointer.jsonl", "Git LFS pointer"),
+        ("truncated.jsonl.gz", "ends early"),
+        ("truncated.jsonl.zst", "ends early"),
+        ("corrupt.parquet", "not a readable Parquet file"),
+        ("empty.jsonl", "holds no records"),
+    ],
+)
+def test_read_records_raises_on_a_whole_file_problem_instead_of_dropping_it(name: str, says: str) -> None:
+    """read_records used to drop file-level findings: `curate stats` on an LFS pointer said 0 rows and exit 0."""
+    from curate.errors import SourceError
+    from curate.io.read import read_records
+
+    path = Path(__file__).resolve().parent / "data" / "malformed" / name
+    with pytest.raises(SourceError) as err:
+        list(read_records([str(path)]))
+    assert str(err.value).startswith(str(path)) and says in str(err.value)

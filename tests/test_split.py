@@ -152,3 +152,43 @@ def test_bad_ratios_are_usage_errors(tmp_path: Path, ratios: str) -> None:
 def test_help_has_a_runnable_example() -> None:
     result = CliRunner().invoke(main, ["split", "--help"])
     assert result.exit_code == 0 and "curate split data/train.jsonl -o splits/" in result.output
+
+
+def _jsonl(n: int) -> bytes:
+    return b"".join(json.dumps({"instruction": f"question {i}", "output": f"answer {i}"}).encode() + b"\n" for i in range(n))
+
+
+def test_split_of_a_cut_off_gzip_file_is_an_error_and_writes_nothing(tmp_path: Path) -> None:
+    """The complete rows before the cut are not split as if they were the whole file."""
+    import gzip
+
+    data = gzip.compress(_jsonl(3000))
+    path = tmp_path / "trunc.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    result = CliRunner().invoke(main, ["split", str(path), "-o", str(tmp_path / "s")])
+    assert result.exit_code == 1, result.output
+    assert f"{path}: the gzip stream ends early" in result.output and "fetch it again" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_split_of_an_empty_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    result = CliRunner().invoke(main, ["split", str(path), "-o", str(tmp_path / "s")])
+    assert result.exit_code == 1 and f"{path}: the file holds no records" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_split_output_that_is_a_file_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "ok.jsonl"
+    path.write_bytes(_jsonl(20))
+    result = CliRunner().invoke(main, ["split", str(path), "-o", str(path)])
+    assert result.exit_code == 2 and "is a file" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert path.read_bytes() == _jsonl(20)
+
+
+def test_split_names_help_says_it_once() -> None:
+    result = CliRunner().invoke(main, ["split", "--help"], terminal_width=200)
+    line = next(ln for ln in result.output.splitlines() if "--names" in ln)
+    assert line.lower().count("split names") == 1, line

@@ -85,3 +85,20 @@ def test_token_lengths_with_a_tokenizer(shared_data: Path, tmp_path: Path) -> No
     instruction = next(d for d in tokens if d.field == "instruction")
     words = next(d for d in report.lengths if d.field == "instruction" and d.unit == "words")
     assert instruction.count == 20 and instruction.mean > words.mean  # a byte-level BPE needs more tokens than words
+
+
+def test_stats_on_a_git_lfs_pointer_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    """A pointer file is not data: stats must not report 0 rows and exit 0."""
+    path = tmp_path / "lfs.jsonl"
+    path.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 123456\n")
+    result = CliRunner().invoke(main, ["stats", str(path)])
+    assert result.exit_code == 1, result.output
+    assert f"{path}: this is a Git LFS pointer" in result.output and "git lfs pull" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_stats_on_an_empty_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    result = CliRunner().invoke(main, ["stats", str(path)])
+    assert result.exit_code == 1 and f"{path}: the file holds no records" in result.output

@@ -7,7 +7,7 @@ import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar, cast
 
 from curate.errors import SourceError
 
@@ -52,6 +52,10 @@ class DecompressedStream(io.RawIOBase):
     zstandard's stream_reader ends silently on a truncated frame. Here every byte that could be decompressed is
     returned first; then read() reports end of data and `error` says what went wrong, so a reader can account
     for each complete line and add one finding for the rest.
+
+    Each step produces at most _OUT decompressed bytes, however highly the input is compressed: gzip through
+    zlib's max_length, zstd through stream_reader's sized reads (zstandard's decompressobj has no output limit),
+    with _ZstdFrames following the frame headers to tell a complete stream from a cut-off one.
     """
 
     _IN = 1 << 16  # compressed bytes fed at a time
@@ -62,19 +66,22 @@ class DecompressedStream(io.RawIOBase):
         self.raw = raw
         self.compression = compression
         self.error: str | None = None
-        self._obj = self._new()
         self._pending = b""  # compressed input not yet fed
         self._out = b""
         self._pos = 0
         self._done = False
         self._fed_any = False
+        if compression == "gzip":
+            self._obj = self._new()
+        else:
+            import zstandard
+
+            self._frames = _ZstdFrames(raw)
+            source = cast(IO[bytes], self._frames)  # it has the read() that stream_reader calls
+            self._reader = zstandard.ZstdDecompressor().stream_reader(source, read_size=self._IN, read_across_frames=True, closefd=False)
 
     def _new(self) -> Any:
-        if self.compression == "gzip":
-            return zlib.decompressobj(wbits=31)
-        import zstandard
-
-        return zstandard.ZstdDecompressor().decompressobj()
+        return zlib.decompressobj(wbits=31)
 
     def readable(self) -> bool:
         return True
@@ -100,8 +107,17 @@ class DecompressedStream(io.RawIOBase):
         return b""
 
     def _decompress(self) -> bytes:
+        if self.compression == "zstd":
+            out: bytes = self._reader.read(self._OUT)
+            if not out:
+                self._done = True
+                if self._frames.garbage:
+                    self.error = "corrupt zstd data: bytes after the last complete frame are not a zstd frame"
+                elif not self._frames.at_frame_end:
+                    self.error = "the zstd stream ends early: the file was cut off"
+            return out
         obj = self._obj
-        if self.compression == "gzip" and obj.unconsumed_tail:
+        if obj.unconsumed_tail:
             return obj.decompress(obj.unconsumed_tail, self._OUT)
         if obj.eof:
             rest = obj.unused_data + self._pending + self.raw.read(self._IN)
@@ -109,7 +125,7 @@ class DecompressedStream(io.RawIOBase):
             if not rest.strip(b"\0"):
                 self._finish(ended_cleanly=True)
                 return b""
-            self._obj = obj = self._new()  # a further gzip member or zstd frame
+            self._obj = obj = self._new()  # a further gzip member
             self._pending = rest
         chunk = self._pending or self.raw.read(self._IN)
         self._pending = b""
@@ -117,9 +133,7 @@ class DecompressedStream(io.RawIOBase):
             self._finish(ended_cleanly=not self._fed_any)
             return b""
         self._fed_any = True
-        if self.compression == "gzip":
-            return obj.decompress(chunk, self._OUT)
-        return obj.decompress(chunk)
+        return obj.decompress(chunk, self._OUT)
 
     def _finish(self, *, ended_cleanly: bool) -> None:
         self._done = True
@@ -129,6 +143,106 @@ class DecompressedStream(io.RawIOBase):
     def close(self) -> None:
         self.raw.close()
         super().close()
+
+
+class _ZstdFrames:
+    """The compressed input of a zstd stream_reader, following frame and block headers (RFC 8878) on the way.
+
+    Nothing is decompressed here: the headers say where each frame ends, so at the end of input `at_frame_end`
+    tells a complete stream from one cut off inside a frame. NUL padding after the last frame is dropped (as for
+    gzip). Bytes after a frame that start no frame are not passed on: the reader ends there, keeping the rows
+    before, and `garbage` says so (the decompressor would raise and lose its buffered output).
+    """
+
+    _MAGIC = 0xFD2FB528
+    # a skippable frame: magic 0x184D2A50..0x184D2A5F, a 4-byte length, then that many bytes
+    _NEED: ClassVar[dict[str, int]] = {"magic": 4, "descriptor": 1, "block": 3, "skip_size": 4}  # header bytes per state
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self._state = "magic"  # magic | descriptor | block | skip_size | zeros | garbage | opaque
+        self._buf = b""  # header bytes of the current state read so far
+        self._skip = 0  # bytes to pass over before the current state's header
+        self._checksum = False
+
+    @property
+    def at_frame_end(self) -> bool:
+        return self._state in ("magic", "zeros") and not self._buf and not self._skip
+
+    @property
+    def garbage(self) -> bool:
+        return self._state == "garbage"
+
+    def read(self, size: int = -1) -> bytes:
+        while self._state != "garbage":
+            chunk = self.raw.read(size if size > 0 else 1 << 16)
+            if not chunk:
+                break
+            out = self._follow(chunk)
+            if out:
+                return out  # else the chunk was all padding or garbage: read on, or stop
+        return b""
+
+    def _follow(self, chunk: bytes) -> bytes:
+        """Advance over `chunk`; return the part to decompress (all of it, less padding and garbage)."""
+        pos, n = 0, len(chunk)
+        boundary = 0  # where the frame being started began in this chunk (0: in an earlier one)
+        while pos < n:
+            if self._state == "opaque":
+                return chunk
+            if self._skip:
+                k = min(self._skip, n - pos)
+                self._skip -= k
+                pos += k
+                continue
+            at_boundary = self._state == "magic" and not self._buf
+            if at_boundary:
+                boundary = pos
+            if self._state == "zeros" or (at_boundary and chunk[pos] == 0):
+                self._state = "zeros"
+                while pos < n and chunk[pos] == 0:
+                    pos += 1
+                if pos < n:
+                    self._state = "garbage"
+                return chunk[:boundary]
+            need = self._NEED[self._state] - len(self._buf)
+            self._buf += chunk[pos : pos + need]
+            pos += min(need, n - pos)
+            if self._state == "magic" and not self._could_be_magic(self._buf):
+                self._state, self._buf = "garbage", b""
+                return chunk[:boundary]
+            if len(self._buf) == self._NEED[self._state]:
+                header, self._buf = self._buf, b""
+                self._advance(header)
+                if self._state == "garbage":
+                    return chunk[:boundary]
+        return chunk
+
+    @staticmethod
+    def _could_be_magic(head: bytes) -> bool:
+        """Whether `head` starts a zstd or a skippable frame's magic number (little-endian)."""
+        return head == b"\x28\xb5\x2f\xfd"[: len(head)] or (head[0] & 0xF0 == 0x50 and head[1:] == b"\x2a\x4d\x18"[: len(head) - 1])
+
+    def _advance(self, header: bytes) -> None:
+        value = int.from_bytes(header, "little")
+        if self._state == "magic":
+            self._state = "descriptor" if value == self._MAGIC else "skip_size"  # _could_be_magic passed it
+        elif self._state == "skip_size":
+            self._state, self._skip = "magic", value
+        elif self._state == "descriptor":
+            single_segment = (value >> 5) & 1
+            content_size = (single_segment, 2, 4, 8)[value >> 6]
+            self._checksum = bool(value & 4)
+            self._state, self._skip = "block", (1 - single_segment) + (0, 1, 2, 4)[value & 3] + content_size
+        else:  # a block header: last-block flag, type, size
+            last, kind, size = value & 1, (value >> 1) & 3, value >> 3
+            if kind == 3:
+                self._state = "opaque"  # reserved block type: corrupt, the decompressor says so
+                return
+            self._skip = 1 if kind == 1 else size  # an RLE block stores one byte
+            if last:
+                self._state = "magic"
+                self._skip += 4 if self._checksum else 0
 
 
 def sniff_format(stream: IO[bytes]) -> str:

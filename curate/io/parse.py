@@ -31,7 +31,7 @@ HINTS = {
     "corrupt_compression": "The compressed data is damaged or not in the format its suffix says; fetch it again.",
     "invalid_parquet": "The file is not a readable Parquet file; re-export it or fetch it again.",
     "invalid_csv": "Each CSV row needs exactly one cell per header column; quote cells that hold commas or newlines.",
-    "empty_file": "The file holds no records; check that the right file was given.",
+    "empty_file": "Check that the right file was given.",
     "lfs_pointer": "Run `git lfs pull` to fetch the real file.",
     "invalid_value": "Fix the value so the record follows the rule the message names.",
     "wrong_type": "Give the field the expected type (text fields must be strings).",

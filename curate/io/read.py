@@ -47,10 +47,24 @@ def read_rows(paths: Iterable[str], options: ReadOptions | None = None) -> Itera
 
 
 def read_records(paths: Iterable[str], options: ReadOptions | None = None) -> Iterator[LoadedRow]:
-    """Only the rows (file-level findings dropped): for callers that account per row."""
+    """Only the rows: for callers that account per row and have no place to report a problem with a whole file.
+
+    Such a problem (a Git LFS pointer, a cut-off or corrupt gzip/zstd stream, an unreadable Parquet file or CSV
+    header, an unclosed JSON array, a file with no records) raises SourceError naming the file, instead of letting
+    the caller go on with part of the data or none. A cut-off stream is only known at its end, after its complete
+    rows were yielded: callers must not write anything before the iteration is over.
+    """
     for item in read_rows(paths, options):
         if isinstance(item, LoadedRow):
             yield item
+        elif item.severity is Severity.error:
+            raise SourceError(file_problem(item))
+
+
+def file_problem(found: Finding) -> str:
+    """One line for a finding about a whole file: where, what, and what to do."""
+    text = f"{found.location}: {found.message.rstrip('.')}"
+    return f"{text}. {found.hint}" if found.hint else text
 
 
 def read_items(paths: Iterable[str], options: ReadOptions | None = None, *, columnar: bool = True) -> Iterator[Any]:
@@ -86,7 +100,7 @@ def _read_source(path: str, opts: ReadOptions, *, columnar: bool = False) -> Ite
     try:
         head = stream.peek(len(files.LFS_POINTER_PREFIX))
         if head.startswith(files.LFS_POINTER_PREFIX):
-            yield finding("lfs_pointer", file_loc, "this is a Git LFS pointer, not the data; run `git lfs pull` first")
+            yield finding("lfs_pointer", file_loc, "this is a Git LFS pointer, not the data")
             return
         if head and fmt in (None, "json"):  # a .jsonl file is JSON Lines even when its first line is a list
             fmt = files.sniff_format(stream)
