@@ -8,6 +8,7 @@ from html import escape
 
 import numpy as np
 
+from evalkit.numbers import fmt_p, fmt_value
 from schemas.report import Comparison, ComparisonReport
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
@@ -21,12 +22,6 @@ def color(i: int) -> str:
 
 def _t(s: object) -> str:
     return escape(str(s), quote=True)
-
-
-def _fmt(x: float | None, signed: bool = False) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x:+.3f}" if signed else f"{x:.3f}"
 
 
 def _scale(lo: float, hi: float, x0: float, x1: float):  # type: ignore[no-untyped-def]
@@ -66,7 +61,7 @@ def means_plot(report: ComparisonReport) -> str:
             if st is None or st.mean.estimate is None:
                 continue
             lo, hi, est = st.mean.low, st.mean.high, st.mean.estimate
-            tip = f"{m.model} · {col}: {_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}], n={st.mean.n}"
+            tip = f"{m.model} · {col}: {fmt_value(est)} [{fmt_value(lo)}, {fmt_value(hi)}], n={st.mean.n}"
             body.append(f'<g><title>{_t(tip)}</title>')
             if lo is not None and hi is not None:
                 body.append(f'<line x1="{sx(max(lo, 0)):.1f}" x2="{sx(min(hi, 1)):.1f}" y1="{cy:.1f}" y2="{cy:.1f}" '
@@ -94,7 +89,7 @@ def forest_plot(report: ComparisonReport, comp: Comparison) -> str:
         if est is None:
             continue
         fill = ("#2ca02c" if est > 0 else "#d62728") if d.significant else "#777"
-        tip = f"{comp.candidate} - {comp.baseline} · {d.criterion}: {_fmt(est, True)} [{_fmt(lo, True)}, {_fmt(hi, True)}], Holm p={_fmt(d.p_holm)}"
+        tip = f"{comp.candidate} - {comp.baseline} · {d.criterion}: {fmt_value(est, True)} [{fmt_value(lo, True)}, {fmt_value(hi, True)}], Holm p={fmt_p(d.p_holm)}"
         body.append(f"<g><title>{_t(tip)}</title>")
         if lo is not None and hi is not None:
             body.append(f'<line x1="{sx(lo):.1f}" x2="{sx(hi):.1f}" y1="{cy:.1f}" y2="{cy:.1f}" stroke="{fill}" stroke-width="2"/>')
