@@ -28,7 +28,7 @@ from curate.io.shapes import ID_KEYS, detect_shape
 from schemas.ops import FormatOptions, TargetFormat
 from schemas.records import ChatRecord, InstructionRecord, Message, PreferenceRecord, PromptRecord, Record, check_chat_turns
 
-__all__ = ["Unconvertible", "convert_record", "to_sharegpt_role"]
+__all__ = ["Unconvertible", "convert_record"]
 
 ROLE_TO_SHAREGPT = {"user": "human", "assistant": "gpt", "system": "system", "tool": "tool"}
 
@@ -49,10 +49,6 @@ class Unconvertible(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-def to_sharegpt_role(role: str) -> str:
-    return ROLE_TO_SHAREGPT[role]
 
 
 def _user_content(record: InstructionRecord, rules: list[str]) -> str:
